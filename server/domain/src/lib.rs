@@ -1,0 +1,18 @@
+//! Pure LittlePBX domain logic.
+//!
+//! Invariant: this crate does no IO and knows nothing of HTTP, SQL or XML. Everything here can be
+//! tested with plain values. Values that reach FreeSWITCH are parsed into newtypes at the edge
+//! ([`values`]) so that an invalid extension number, DID or SIP domain cannot be built.
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod config;
+pub mod defaults;
+pub mod diff;
+pub mod validate;
+pub mod values;
+
+pub use config::{CallFlow, DidRoute, Extension, NoAnswer, OrgConfig, OrgOptions};
+pub use diff::{diff, Change, ChangeKind, Subject};
+pub use validate::{validate, Issue, IssueCode, ValidationContext};
+pub use values::*;

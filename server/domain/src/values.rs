@@ -1,0 +1,565 @@
+//! Validated value types ("parse, don't validate").
+//!
+//! Every string that a tenant or the provider can set and that reaches FreeSWITCH goes through one of
+//! these types. Their character sets are whitelists: none of them can carry `$`, `{`, `}`, quotes,
+//! angle brackets, backslashes or control characters, so no tenant value can start a FreeSWITCH
+//! variable expansion or an XML construct, even before the XML writer escapes it.
+
+use std::fmt;
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
+/// Why a value was refused. The message is written for the person who typed the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValueError(pub String);
+
+fn refuse<T>(message: impl Into<String>) -> Result<T, ValueError> {
+    Err(ValueError(message.into()))
+}
+
+macro_rules! string_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ValueError;
+            fn try_from(value: String) -> Result<Self, ValueError> {
+                Self::parse(&value)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ValueError;
+            fn from_str(value: &str) -> Result<Self, ValueError> {
+                Self::parse(value)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// An extension number inside one org: 2 to 5 digits, not starting with 0.
+    ///
+    /// Longer numbers are external numbers, `*` starts a feature code and a leading 0 is the
+    /// usual trunk prefix, so the dialplan can tell them apart without per-org rules.
+    ExtensionNumber
+);
+
+impl ExtensionNumber {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        if !(2..=5).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return refuse("An extension number has 2 to 5 digits, for example 101.");
+        }
+        if value.starts_with('0') {
+            return refuse("An extension number cannot start with 0 (0 is used to dial out).");
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// A phone number in E.164 form: `+`, a country code and the national number, 8 to 16
+    /// characters in all (`+15550100100`).
+    E164
+);
+
+impl E164 {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let compact: String = value
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+            .collect();
+        let Some(digits) = compact.strip_prefix('+') else {
+            return refuse(
+                "Write the number in international form starting with +, for example +15550100100.",
+            );
+        };
+        if !(7..=15).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return refuse(
+                "An international number is + followed by 7 to 15 digits, the first not 0.",
+            );
+        }
+        Ok(Self(compact))
+    }
+
+    /// The number without the leading `+`, as carriers usually send it in the request URI.
+    pub fn digits(&self) -> &str {
+        &self.0[1..]
+    }
+}
+
+string_newtype!(
+    /// A number outside the PBX that calls may be forwarded to: E.164 (`+4930123456`) or a
+    /// national number of 3 to 15 digits (`0301234567`, `911`).
+    ExternalNumber
+);
+
+impl ExternalNumber {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let compact: String = value
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+            .collect();
+        let digits = compact.strip_prefix('+').unwrap_or(&compact);
+        if !(3..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return refuse("An outside number has 3 to 15 digits, optionally starting with +.");
+        }
+        Ok(Self(compact))
+    }
+}
+
+string_newtype!(
+    /// A SIP domain: lowercase host name with at least two labels (`pbx.acme.example.com`).
+    SipDomain
+);
+
+impl SipDomain {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim().to_ascii_lowercase();
+        if value.is_empty() || value.len() > 253 {
+            return refuse("A SIP domain is a host name of at most 253 characters.");
+        }
+        let labels: Vec<&str> = value.split('.').collect();
+        if labels.len() < 2 {
+            return refuse(
+                "A SIP domain has at least two parts, for example pbx.acme.example.com.",
+            );
+        }
+        for label in &labels {
+            let valid = !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-');
+            if !valid {
+                return refuse(
+                    "Each part of a SIP domain uses letters, digits and inner hyphens only.",
+                );
+            }
+        }
+        if labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit())) {
+            return refuse("A SIP domain must be a name, not an IP address.");
+        }
+        Ok(Self(value))
+    }
+}
+
+/// Slugs that would make confusing host names or clash with our own paths.
+const RESERVED_SLUGS: &[&str] = &[
+    "www",
+    "api",
+    "admin",
+    "admin-demo",
+    "fs",
+    "static",
+    "pbx",
+    "mail",
+];
+
+string_newtype!(
+    /// The org's short name in host names (`pbx.<slug>.<base domain>`) and FreeSWITCH object
+    /// names (gateways, streams, limits): 2 to 32 of `a-z`, `0-9`, `-`, starting with a letter.
+    OrgSlug
+);
+
+impl OrgSlug {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        let valid = (2..=32).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && value.starts_with(|c: char| c.is_ascii_lowercase())
+            && !value.ends_with('-')
+            && !value.contains("--");
+        if !valid {
+            return refuse(
+                "A short name has 2 to 32 lowercase letters, digits or single hyphens, and starts with a letter.",
+            );
+        }
+        if RESERVED_SLUGS.contains(&value) {
+            return refuse(format!(
+                "The short name \"{value}\" is reserved; choose another."
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// An e-mail address, checked for shape only (`name@example.com`).
+    Email
+);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        let Some((local, host)) = value.rsplit_once('@') else {
+            return refuse("An e-mail address looks like name@example.com.");
+        };
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+            && !local.starts_with('.')
+            && !local.ends_with('.');
+        let host_ok = SipDomain::parse(host).is_ok() || is_dev_host(host);
+        if !local_ok || !host_ok || value.len() > 254 {
+            return refuse("An e-mail address looks like name@example.com.");
+        }
+        Ok(Self(format!("{local}@{}", host.to_ascii_lowercase())))
+    }
+}
+
+/// `localhost` is a valid mail host on development machines and in tests.
+fn is_dev_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+}
+
+string_newtype!(
+    /// A person's or a phone's name as shown on displays: 1 to 40 letters (any script), digits,
+    /// spaces and `. , - _ ' ( ) & /`.
+    DisplayName
+);
+
+impl DisplayName {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        let count = value.chars().count();
+        if !(1..=40).contains(&count) {
+            return refuse("A name has 1 to 40 characters.");
+        }
+        let allowed = |c: char| c.is_alphanumeric() || c == ' ' || ".,-_'()&/".contains(c);
+        if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
+            return refuse(format!(
+                "A name may use letters, digits, spaces and . , - _ ' ( ) & / — not \"{}\".",
+                bad.escape_default()
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// The voicemail PIN: 4 to 10 digits.
+    VoicemailPin
+);
+
+impl VoicemailPin {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        if !(4..=10).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return refuse("A voicemail PIN has 4 to 10 digits.");
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
+    /// FreeSWITCH's `a1-hash`: lowercase hex MD5 of `user:domain:password`.
+    ///
+    /// The only form in which a SIP password is stored; FreeSWITCH checks digests with it.
+    A1Hash
+);
+
+impl A1Hash {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        if value.len() != 32
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return refuse("An a1-hash is 32 lowercase hexadecimal characters.");
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn compute(user: &ExtensionNumber, domain: &SipDomain, password: &str) -> Self {
+        Self(md5_hex(&format!("{user}:{domain}:{password}")))
+    }
+
+    /// Checks a plain password (HTTP basic) against this hash in constant time.
+    pub fn matches_password(
+        &self,
+        user: &ExtensionNumber,
+        domain: &SipDomain,
+        password: &str,
+    ) -> bool {
+        constant_time_eq(
+            Self::compute(user, domain, password).0.as_bytes(),
+            self.0.as_bytes(),
+        )
+    }
+
+    /// The expected response of an RFC 2617/7616 MD5 digest (`qop=auth` or none) built on
+    /// this hash. Used to verify SIP and HTTP digests without knowing the password.
+    pub fn digest_response(&self, challenge: &DigestParams<'_>) -> String {
+        let ha2 = md5_hex(&format!("{}:{}", challenge.method, challenge.uri));
+        match challenge.qop {
+            Some(qop) if !qop.is_empty() => md5_hex(&format!(
+                "{}:{}:{}:{}:{}:{}",
+                self.0, challenge.nonce, challenge.nc, challenge.cnonce, qop, ha2
+            )),
+            _ => md5_hex(&format!("{}:{}:{}", self.0, challenge.nonce, ha2)),
+        }
+    }
+
+    /// True when `response` is the correct digest for this hash (compared in constant time).
+    pub fn verifies_digest(&self, challenge: &DigestParams<'_>, response: &str) -> bool {
+        constant_time_eq(
+            self.digest_response(challenge).as_bytes(),
+            response.to_ascii_lowercase().as_bytes(),
+        )
+    }
+}
+
+/// The parts of a digest exchange needed to recompute its response.
+#[derive(Debug, Clone, Copy)]
+pub struct DigestParams<'a> {
+    pub method: &'a str,
+    pub uri: &'a str,
+    pub nonce: &'a str,
+    pub nc: &'a str,
+    pub cnonce: &'a str,
+    pub qop: Option<&'a str>,
+}
+
+pub fn md5_hex(input: &str) -> String {
+    hex::encode(Md5::digest(input.as_bytes()))
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Seconds a phone rings before the no-answer action: 5 to 120.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub struct RingSeconds(u16);
+
+impl RingSeconds {
+    pub const MIN: u16 = 5;
+    pub const MAX: u16 = 120;
+
+    pub fn parse(value: u16) -> Result<Self, ValueError> {
+        if !(Self::MIN..=Self::MAX).contains(&value) {
+            return refuse(format!(
+                "Ring time is {} to {} seconds.",
+                Self::MIN,
+                Self::MAX
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl TryFrom<u16> for RingSeconds {
+    type Error = ValueError;
+    fn try_from(value: u16) -> Result<Self, ValueError> {
+        Self::parse(value)
+    }
+}
+
+impl From<RingSeconds> for u16 {
+    fn from(value: RingSeconds) -> u16 {
+        value.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_numbers() {
+        assert!(ExtensionNumber::parse("101").is_ok());
+        assert_eq!(ExtensionNumber::parse(" 42 ").unwrap().as_str(), "42");
+        for bad in ["1", "123456", "0101", "1a1", "*97", "", "10 1", "١٠١"] {
+            assert!(ExtensionNumber::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn e164_numbers() {
+        assert_eq!(
+            E164::parse("+1 (555) 010-0100").unwrap().as_str(),
+            "+15550100100"
+        );
+        assert_eq!(E164::parse("+15550100100").unwrap().digits(), "15550100100");
+        for bad in [
+            "15550100100",
+            "+0123456789",
+            "+12",
+            "+1555010010012345",
+            "+1555a",
+            "+",
+        ] {
+            assert!(E164::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn external_numbers() {
+        for good in ["911", "+4930123456", "030 123456"] {
+            assert!(ExternalNumber::parse(good).is_ok(), "{good:?} refused");
+        }
+        for bad in [
+            "12",
+            "${sofia_contact(*)}",
+            "1234567890123456",
+            "+",
+            "12;34",
+        ] {
+            assert!(ExternalNumber::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn sip_domains() {
+        assert_eq!(
+            SipDomain::parse("PBX.Acme.localhost").unwrap().as_str(),
+            "pbx.acme.localhost"
+        );
+        for bad in [
+            "acme", "-a.b", "a..b", "a_b.c", "10.0.0.1", "a.b/c", "a.b${x}", "",
+        ] {
+            assert!(SipDomain::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(OrgSlug::parse("acme").is_ok());
+        assert!(OrgSlug::parse("acme-2").is_ok());
+        for bad in [
+            "a",
+            "2acme",
+            "acme-",
+            "ac--me",
+            "Acme",
+            "admin",
+            "acme.corp",
+            "a_b",
+        ] {
+            assert!(OrgSlug::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            Email::parse("Ann@Example.COM").unwrap().as_str(),
+            "Ann@example.com"
+        );
+        assert!(Email::parse("admin@localhost").is_ok());
+        for bad in [
+            "ann",
+            "ann@",
+            "@x.com",
+            "a b@x.com",
+            "a\"b@x.com",
+            "ann@x",
+            "a<b>@x.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn display_names() {
+        assert!(DisplayName::parse("José Müller (Sales)").is_ok());
+        for bad in [
+            "",
+            "a\u{7}b",
+            "${x}",
+            "<b>",
+            "a\"b",
+            "x".repeat(41).as_str(),
+            "back\\slash",
+        ] {
+            assert!(DisplayName::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn a1_hash_matches_freeswitch_definition() {
+        let user = ExtensionNumber::parse("1001").unwrap();
+        let domain = SipDomain::parse("acme.test").unwrap();
+        let a1 = A1Hash::compute(&user, &domain, "secret");
+        assert_eq!(a1.as_str(), md5_hex("1001:acme.test:secret"));
+        assert!(a1.matches_password(&user, &domain, "secret"));
+        assert!(!a1.matches_password(&user, &domain, "Secret"));
+    }
+
+    #[test]
+    fn digest_response_follows_rfc_2617() {
+        // RFC 2617 section 3.5 example, with the a1 of "Mufasa:testrealm@host.com:Circle Of Life".
+        let a1 = A1Hash(md5_hex("Mufasa:testrealm@host.com:Circle Of Life"));
+        let params = DigestParams {
+            method: "GET",
+            uri: "/dir/index.html",
+            nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+            nc: "00000001",
+            cnonce: "0a4f113b",
+            qop: Some("auth"),
+        };
+        assert_eq!(
+            a1.digest_response(&params),
+            "6629fae49393a05397450978507c4ef1"
+        );
+        assert!(a1.verifies_digest(&params, "6629FAE49393A05397450978507C4EF1"));
+        assert!(!a1.verifies_digest(&params, "6629fae49393a05397450978507c4ef2"));
+    }
+
+    #[test]
+    fn ring_seconds_bounds() {
+        assert!(RingSeconds::parse(4).is_err());
+        assert!(RingSeconds::parse(121).is_err());
+        assert_eq!(RingSeconds::parse(20).unwrap().get(), 20);
+    }
+}
