@@ -1,1 +1,18 @@
+//! LittlePBX database schema, one migration per file.
+//!
+//! Tested on SQLite and MariaDB. MariaDB commits DDL implicitly, so every statement is written
+//! to be re-runnable (`IF NOT EXISTS`): a migration interrupted half-way can simply be run again.
+#![forbid(unsafe_code)]
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_initial::Migration)]
+    }
+}

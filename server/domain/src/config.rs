@@ -172,3 +172,30 @@ impl OrgConfig {
         self
     }
 }
+
+/// Whether an org's phones may register and call. Set by the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgStatus {
+    Active,
+    Suspended,
+}
+
+impl OrgStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgStatus::Active => "active",
+            OrgStatus::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, crate::ValueError> {
+        match value {
+            "active" => Ok(OrgStatus::Active),
+            "suspended" => Ok(OrgStatus::Suspended),
+            _ => Err(crate::ValueError(
+                "Status is \"active\" or \"suspended\".".into(),
+            )),
+        }
+    }
+}

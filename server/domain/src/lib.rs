@@ -9,10 +9,13 @@
 pub mod config;
 pub mod defaults;
 pub mod diff;
+pub mod trunk;
 pub mod validate;
 pub mod values;
 
-pub use config::{CallFlow, DidRoute, Extension, NoAnswer, OrgConfig, OrgOptions};
+pub use config::{
+    CallFlow, DidRoute, Extension, MohFileId, NoAnswer, OrgConfig, OrgOptions, OrgStatus,
+};
 pub use diff::{diff, Change, ChangeKind, Subject};
 pub use validate::{validate, Issue, IssueCode, ValidationContext};
 pub use values::*;

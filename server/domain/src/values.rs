@@ -279,6 +279,28 @@ impl DisplayName {
 }
 
 string_newtype!(
+    /// A company name as shown on the org's pages: 1 to 100 characters, no control characters
+    /// and none of `< > $ { } \\`.
+    CompanyName
+);
+
+impl CompanyName {
+    pub fn parse(value: &str) -> Result<Self, ValueError> {
+        let value = value.trim();
+        if !(1..=100).contains(&value.chars().count()) {
+            return refuse("A company name has 1 to 100 characters.");
+        }
+        if value
+            .chars()
+            .any(|c| c.is_control() || "<>${}\\".contains(c))
+        {
+            return refuse("A company name cannot contain control characters or < > $ { } \\.");
+        }
+        Ok(Self(value.to_owned()))
+    }
+}
+
+string_newtype!(
     /// The voicemail PIN: 4 to 10 digits.
     VoicemailPin
 );
@@ -554,6 +576,14 @@ mod tests {
         );
         assert!(a1.verifies_digest(&params, "6629FAE49393A05397450978507C4EF1"));
         assert!(!a1.verifies_digest(&params, "6629fae49393a05397450978507c4ef2"));
+    }
+
+    #[test]
+    fn company_names() {
+        assert!(CompanyName::parse("Acme & Sons, Inc.").is_ok());
+        for bad in ["", "a\nb", "${x}", "<script>", &"x".repeat(101)] {
+            assert!(CompanyName::parse(bad).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

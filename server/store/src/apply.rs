@@ -1,0 +1,350 @@
+//! Apply, Discard and Reset: each one transaction over one org.
+//!
+//! Apply copies the draft rows onto the applied rows with `INSERT ... SELECT` (cost grows with the
+//! org's size only), bumps `applied_version` and `xml_version`, writes the history row and queues
+//! the FreeSWITCH commands, all in one transaction. A failure or crash at any point leaves the
+//! previous applied version and the draft exactly as they were.
+
+use std::collections::BTreeSet;
+
+use domain::defaults::{default_config, ReceptionSecrets};
+use domain::{diff, validate, Change, OrgConfig, ValidationContext};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, EntityTrait, Statement, TransactionTrait, Value,
+};
+
+use crate::convert::*;
+use crate::draft::{load_layer_in, next_revision, owned_dids};
+use crate::entities::{apply_history, fs_commands, organizations};
+use crate::{bump_xml_epoch, now_ms, Layer, OrgId, Store, StoreError, StoreResult};
+
+/// Points inside the transactions where tests can inject a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    AfterValidate,
+    AfterClearTarget,
+    AfterCopy,
+    AfterVersionBump,
+    AfterHistory,
+    AfterCommands,
+}
+
+/// The configured tables of the two layers and their copied columns (all but id, org_id,
+/// layer and revision). Static names: nothing here comes from a request.
+const LAYERED_TABLES: &[(&str, &[&str])] = &[
+    (
+        "extensions",
+        &[
+            "number",
+            "display_name",
+            "a1_hash",
+            "voicemail_enabled",
+            "voicemail_pin",
+            "voicemail_email",
+            "ring_seconds",
+            "no_answer_action",
+            "no_answer_target",
+            "do_not_disturb",
+            "outbound_caller_id",
+        ],
+    ),
+    ("did_routes", &["did", "extension"]),
+    (
+        "org_settings",
+        &[
+            "moh_enabled",
+            "moh_file",
+            "default_caller_id",
+            "voicemail_attach_audio",
+        ],
+    ),
+];
+
+/// What an Apply needs besides the org's own rows.
+pub struct ApplyRequest<'a> {
+    /// The admin's e-mail (or "provider"), kept in the history.
+    pub applied_by: &'a str,
+    pub job_id: Option<i64>,
+    pub emergency_numbers: &'a BTreeSet<String>,
+}
+
+/// What the FreeSWITCH command builder gets to decide what FreeSWITCH must forget.
+pub struct ApplyFacts<'a> {
+    pub slug: &'a str,
+    pub sip_domain: &'a str,
+    pub changes: &'a [Change],
+    pub previous: &'a OrgConfig,
+    pub next: &'a OrgConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyOutcome {
+    /// The org's applied version after the Apply (unchanged when there was nothing to apply).
+    pub version: i64,
+    pub changes: Vec<Change>,
+    /// How many FreeSWITCH commands were queued.
+    pub queued_commands: usize,
+}
+
+impl Store {
+    /// Publishes the org's draft. Refused with [`StoreError::Invalid`] when the draft has issues.
+    /// `fs_commands` turns the facts of the Apply into the commands FreeSWITCH must receive; they
+    /// are queued in the same transaction.
+    pub async fn apply(
+        &self,
+        org: OrgId,
+        request: &ApplyRequest<'_>,
+        fs_commands: impl FnOnce(&ApplyFacts<'_>) -> Vec<String>,
+    ) -> StoreResult<ApplyOutcome> {
+        let txn = self.connection().begin().await?;
+        // Lock the org row first: Applies and draft edits of this org queue behind it.
+        let org_row = lock_org(&txn, org).await?;
+        let draft = load_layer_in(&txn, org, Layer::Draft).await?.normalized();
+        let previous = load_layer_in(&txn, org, Layer::Applied).await?.normalized();
+        let context = ValidationContext {
+            owned_dids: owned_dids(&txn, org).await?.into_iter().collect(),
+            emergency_numbers: request.emergency_numbers.clone(),
+            max_extensions: crate::non_negative(org_row.max_extensions) as usize,
+        };
+        let issues = validate(&draft, &context);
+        if !issues.is_empty() {
+            return Err(StoreError::Invalid(issues));
+        }
+        let changes = diff(&draft, &previous);
+        if changes.is_empty() {
+            txn.rollback().await?;
+            return Ok(ApplyOutcome {
+                version: org_row.applied_version,
+                changes,
+                queued_commands: 0,
+            });
+        }
+        self.checkpoint(Step::AfterValidate)?;
+
+        copy_layer(self, &txn, org, Layer::Draft, Layer::Applied, None).await?;
+
+        let version = org_row.applied_version + 1;
+        bump_versions(&txn, org, version).await?;
+        bump_xml_epoch(&txn).await?;
+        self.checkpoint(Step::AfterVersionBump)?;
+
+        let now = now_ms();
+        let history = apply_history::ActiveModel {
+            id: sea_orm::ActiveValue::NotSet,
+            org_id: sea_orm::ActiveValue::Set(org.0),
+            version: sea_orm::ActiveValue::Set(version),
+            applied_by: sea_orm::ActiveValue::Set(request.applied_by.to_owned()),
+            applied_at: sea_orm::ActiveValue::Set(now),
+            changes: sea_orm::ActiveValue::Set(
+                serde_json::to_string(&changes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            ),
+            job_id: sea_orm::ActiveValue::Set(request.job_id),
+        };
+        apply_history::Entity::insert(history).exec(&txn).await?;
+        self.checkpoint(Step::AfterHistory)?;
+
+        let commands = fs_commands(&ApplyFacts {
+            slug: &org_row.slug,
+            sip_domain: &org_row.sip_domain,
+            changes: &changes,
+            previous: &previous,
+            next: &draft,
+        });
+        queue_commands(&txn, Some(org), &commands).await?;
+        self.checkpoint(Step::AfterCommands)?;
+
+        txn.commit().await?;
+        Ok(ApplyOutcome {
+            version,
+            changes,
+            queued_commands: commands.len(),
+        })
+    }
+
+    /// Draft := applied, in one transaction. Returns the new draft revision.
+    pub async fn discard(&self, org: OrgId) -> StoreResult<i64> {
+        let txn = self.connection().begin().await?;
+        let revision = next_revision(&txn, org).await?;
+        copy_layer(
+            self,
+            &txn,
+            org,
+            Layer::Applied,
+            Layer::Draft,
+            Some(revision),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(revision)
+    }
+
+    /// Draft := the default configuration (see `domain::defaults`), in one transaction.
+    pub async fn reset(&self, org: OrgId, secrets: ReceptionSecrets) -> StoreResult<i64> {
+        let txn = self.connection().begin().await?;
+        let revision = next_revision(&txn, org).await?;
+        let dids = owned_dids(&txn, org).await?;
+        let config =
+            default_config(secrets, &dids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        clear_layer(&txn, org, Layer::Draft).await?;
+        self.checkpoint(Step::AfterClearTarget)?;
+        insert_config(&txn, org, Layer::Draft, &config, revision).await?;
+        self.checkpoint(Step::AfterCopy)?;
+        txn.commit().await?;
+        Ok(revision)
+    }
+
+    /// Number of changes between the draft and the applied configuration.
+    pub async fn pending_changes(&self, org: OrgId) -> StoreResult<Vec<Change>> {
+        let txn = self.connection().begin().await?;
+        let draft = load_layer_in(&txn, org, Layer::Draft).await?;
+        let applied = load_layer_in(&txn, org, Layer::Applied).await?;
+        txn.commit().await?;
+        Ok(diff(&draft, &applied))
+    }
+
+    /// The org's last `limit` Applies, newest first.
+    pub async fn apply_history(
+        &self,
+        org: OrgId,
+        limit: u64,
+    ) -> StoreResult<Vec<apply_history::Model>> {
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+        Ok(apply_history::Entity::find()
+            .filter(apply_history::Column::OrgId.eq(org.0))
+            .order_by_desc(apply_history::Column::Version)
+            .limit(limit)
+            .all(self.connection())
+            .await?)
+    }
+}
+
+async fn lock_org(txn: &DatabaseTransaction, org: OrgId) -> StoreResult<organizations::Model> {
+    // A no-op update takes the row lock on every database (SQLite locks the file anyway).
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "UPDATE organizations SET draft_revision = draft_revision WHERE id = ?",
+        [Value::from(org.0)],
+    ))
+    .await?;
+    organizations::Entity::find_by_id(org.0)
+        .one(txn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("organization".into()))
+}
+
+async fn bump_versions(txn: &DatabaseTransaction, org: OrgId, version: i64) -> StoreResult<()> {
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "UPDATE organizations SET applied_version = ?, xml_version = xml_version + 1, updated_at = ? WHERE id = ?",
+        [Value::from(version), Value::from(now_ms()), Value::from(org.0)],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Deletes one layer of the org's configuration rows.
+async fn clear_layer(txn: &DatabaseTransaction, org: OrgId, layer: Layer) -> StoreResult<()> {
+    for (table, _) in LAYERED_TABLES {
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            format!("DELETE FROM {table} WHERE org_id = ? AND layer = ?"),
+            [Value::from(org.0), Value::from(layer.as_str())],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces layer `to` with a copy of layer `from`, table by table, inside the database.
+/// `revision`: the revision the copied rows get (`None` keeps each row's own).
+async fn copy_layer(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    from: Layer,
+    to: Layer,
+    revision: Option<i64>,
+) -> StoreResult<()> {
+    clear_layer(txn, org, to).await?;
+    store.checkpoint(Step::AfterClearTarget)?;
+    for (table, columns) in LAYERED_TABLES {
+        let columns = columns.join(", ");
+        let revision_expr = if revision.is_some() { "?" } else { "revision" };
+        let sql = format!(
+            "INSERT INTO {table} (org_id, layer, {columns}, revision) \
+             SELECT org_id, ?, {columns}, {revision_expr} FROM {table} WHERE org_id = ? AND layer = ?"
+        );
+        let mut values = vec![Value::from(to.as_str())];
+        if let Some(revision) = revision {
+            values.push(Value::from(revision));
+        }
+        values.extend([Value::from(org.0), Value::from(from.as_str())]);
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    }
+    store.checkpoint(Step::AfterCopy)?;
+    Ok(())
+}
+
+/// Inserts a whole configuration as one layer (which must be empty).
+pub(crate) async fn insert_config<C: ConnectionTrait>(
+    conn: &C,
+    org: OrgId,
+    layer: Layer,
+    config: &OrgConfig,
+    revision: i64,
+) -> StoreResult<()> {
+    use crate::entities::{did_routes, extensions, org_settings};
+    if !config.extensions.is_empty() {
+        extensions::Entity::insert_many(
+            config
+                .extensions
+                .iter()
+                .map(|e| extension_to_row(org, layer, e, revision)),
+        )
+        .exec(conn)
+        .await?;
+    }
+    if !config.did_routes.is_empty() {
+        did_routes::Entity::insert_many(
+            config
+                .did_routes
+                .iter()
+                .map(|r| route_to_row(org, layer, r, revision)),
+        )
+        .exec(conn)
+        .await?;
+    }
+    org_settings::Entity::insert(options_to_row(org, layer, &config.options, revision))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Queues FreeSWITCH commands in the caller's transaction.
+pub(crate) async fn queue_commands<C: ConnectionTrait>(
+    conn: &C,
+    org: Option<OrgId>,
+    commands: &[String],
+) -> StoreResult<()> {
+    if commands.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    fs_commands::Entity::insert_many(commands.iter().map(|command| fs_commands::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        org_id: sea_orm::ActiveValue::Set(org.map(|o| o.0)),
+        command: sea_orm::ActiveValue::Set(command.clone()),
+        created_at: sea_orm::ActiveValue::Set(now),
+        done_at: sea_orm::ActiveValue::Set(None),
+        attempts: sea_orm::ActiveValue::Set(0),
+        last_error: sea_orm::ActiveValue::Set(None),
+    }))
+    .exec(conn)
+    .await?;
+    Ok(())
+}

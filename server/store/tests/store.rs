@@ -1,0 +1,769 @@
+//! Store operations on SQLite and MariaDB (each test runs on both, in a database of its own).
+
+use std::collections::BTreeSet;
+
+use domain::defaults::ReceptionSecrets;
+use domain::trunk::*;
+use domain::*;
+use store::admins::AdminCredential;
+use store::apply::{ApplyFacts, ApplyRequest, Step};
+use store::orgs::{NewOrg, OrgLimits, OrgUpdate};
+use store::telephony::PasswordChange;
+use store::{Layer, OrgId, Store, StoreError};
+use testkit::db_test;
+
+async fn open(url: &str) -> Store {
+    let store = Store::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+fn secrets(slug: &str, password: &str) -> ReceptionSecrets {
+    let domain = SipDomain::parse(&format!("pbx.{slug}.test")).unwrap();
+    ReceptionSecrets {
+        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, password),
+        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
+    }
+}
+
+async fn new_org(store: &Store, slug: &str) -> OrgId {
+    let new = NewOrg {
+        slug: OrgSlug::parse(slug).unwrap(),
+        name: CompanyName::parse(&format!("{slug} Inc.")).unwrap(),
+        sip_domain: SipDomain::parse(&format!("pbx.{slug}.test")).unwrap(),
+        limits: OrgLimits::default(),
+    };
+    store
+        .create_org(&new, secrets(slug, "pw"))
+        .await
+        .expect("create org")
+        .id
+}
+
+fn extension(number: &str, no_answer: NoAnswer) -> Extension {
+    let number = ExtensionNumber::parse(number).unwrap();
+    Extension {
+        a1_hash: A1Hash::compute(
+            &number,
+            &SipDomain::parse("pbx.acme.test").unwrap(),
+            "secret",
+        ),
+        number,
+        display_name: DisplayName::parse("Ann Example").unwrap(),
+        voicemail_enabled: true,
+        voicemail_pin: VoicemailPin::parse("4321").unwrap(),
+        voicemail_email: Some(Email::parse("ann@example.com").unwrap()),
+        call_flow: CallFlow {
+            ring_seconds: RingSeconds::parse(20).unwrap(),
+            no_answer,
+        },
+        do_not_disturb: false,
+        outbound_caller_id: None,
+    }
+}
+
+fn emergency() -> BTreeSet<String> {
+    ["112".to_owned(), "911".to_owned()].into()
+}
+
+fn flush_commands(facts: &ApplyFacts<'_>) -> Vec<String> {
+    facts
+        .changes
+        .iter()
+        .filter_map(|c| match &c.subject {
+            Subject::Extension(n) => Some(format!("xml_flush_cache id {n} {}", facts.sip_domain)),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn apply(store: &Store, org: OrgId) -> Result<store::apply::ApplyOutcome, StoreError> {
+    let emergency = emergency();
+    let request = ApplyRequest {
+        applied_by: "ann@example.com",
+        job_id: None,
+        emergency_numbers: &emergency,
+    };
+    store.apply(org, &request, flush_commands).await
+}
+
+db_test!(migrations_are_idempotent, |url: String| async move {
+    let store = open(&url).await;
+    store.migrate().await.expect("second run");
+    assert_eq!(store.pending_migrations().await.unwrap(), 0);
+    assert_eq!(store.xml_epoch().await.unwrap(), 0);
+});
+
+db_test!(
+    a_new_org_has_the_default_configuration_applied,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        let record = store.org(org).await.unwrap();
+        assert_eq!(record.applied_version, 1);
+        assert_eq!(record.status, OrgStatus::Active);
+        let draft = store.load_layer(org, Layer::Draft).await.unwrap();
+        let applied = store.load_layer(org, Layer::Applied).await.unwrap();
+        assert_eq!(draft, applied);
+        assert_eq!(draft.extensions.len(), 1);
+        assert_eq!(draft.extensions[0].number.as_str(), "100");
+        assert_eq!(store.pending_changes(org).await.unwrap(), vec![]);
+        assert_eq!(store.xml_epoch().await.unwrap(), 1);
+    }
+);
+
+db_test!(slug_and_domain_are_unique, |url: String| async move {
+    let store = open(&url).await;
+    new_org(&store, "acme").await;
+    let again = NewOrg {
+        slug: OrgSlug::parse("acme").unwrap(),
+        name: CompanyName::parse("Other").unwrap(),
+        sip_domain: SipDomain::parse("pbx.other.test").unwrap(),
+        limits: OrgLimits::default(),
+    };
+    let err = store
+        .create_org(&again, secrets("acme", "x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("short name")),
+        "{err:?}"
+    );
+    let same_domain = NewOrg {
+        slug: OrgSlug::parse("other").unwrap(),
+        sip_domain: SipDomain::parse("pbx.acme.test").unwrap(),
+        ..again
+    };
+    let err = store
+        .create_org(&same_domain, secrets("other", "x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("SIP domain")),
+        "{err:?}"
+    );
+    assert_eq!(store.list_orgs(0, 10).await.unwrap().1, 1);
+});
+
+db_test!(
+    draft_edits_are_guarded_by_revisions,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        let created = store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let err = store
+            .create_extension(org, &extension("101", NoAnswer::Hangup))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("already exists")),
+            "{err:?}"
+        );
+
+        let number = ExtensionNumber::parse("101").unwrap();
+        let updated = store
+            .update_extension(org, &number, created.revision, |e| {
+                e.do_not_disturb = true;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(updated.revision > created.revision);
+        // A second browser still holding the first revision is refused, not silently applied.
+        let err = store
+            .update_extension(org, &number, created.revision, |e| {
+                e.display_name = DisplayName::parse("Overwritten").unwrap();
+                Ok(())
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Stale { current_revision, .. } if current_revision == updated.revision),
+            "{err:?}"
+        );
+        let draft = store.load_layer(org, Layer::Draft).await.unwrap();
+        let ext = draft.extension(&number).unwrap();
+        assert!(ext.do_not_disturb);
+        assert_eq!(ext.display_name.as_str(), "Ann Example");
+
+        let err = store
+            .delete_extension(org, &number, created.revision)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Stale { .. }));
+        store
+            .delete_extension(org, &number, updated.revision)
+            .await
+            .unwrap();
+        let err = store
+            .delete_extension(org, &number, updated.revision)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound(_)));
+    }
+);
+
+db_test!(edits_are_scoped_by_org, |url: String| async move {
+    let store = open(&url).await;
+    let acme = new_org(&store, "acme").await;
+    let globex = new_org(&store, "globex").await;
+    let created = store
+        .create_extension(acme, &extension("101", NoAnswer::Voicemail))
+        .await
+        .unwrap();
+    let number = ExtensionNumber::parse("101").unwrap();
+    let err = store
+        .delete_extension(globex, &number, created.revision)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    let err = store
+        .update_extension(globex, &number, created.revision, |_| Ok(()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
+    assert!(store
+        .load_layer(globex, Layer::Draft)
+        .await
+        .unwrap()
+        .extension(&number)
+        .is_none());
+    assert!(store
+        .load_layer(acme, Layer::Draft)
+        .await
+        .unwrap()
+        .extension(&number)
+        .is_some());
+});
+
+db_test!(
+    apply_publishes_the_draft_of_one_org_only,
+    |url: String| async move {
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        store
+            .create_extension(acme, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        store
+            .create_extension(globex, &extension("101", NoAnswer::Hangup))
+            .await
+            .unwrap();
+        let globex_before = store.load_layer(globex, Layer::Applied).await.unwrap();
+        let epoch_before = store.xml_epoch().await.unwrap();
+
+        assert_eq!(store.pending_changes(acme).await.unwrap().len(), 1);
+        let outcome = apply(&store, acme).await.unwrap();
+        assert_eq!(outcome.version, 2);
+        assert_eq!(outcome.queued_commands, 1);
+        assert_eq!(
+            store.load_layer(acme, Layer::Applied).await.unwrap(),
+            store.load_layer(acme, Layer::Draft).await.unwrap()
+        );
+        assert_eq!(store.pending_changes(acme).await.unwrap(), vec![]);
+        assert_eq!(
+            store.load_layer(globex, Layer::Applied).await.unwrap(),
+            globex_before
+        );
+        assert_eq!(store.org(globex).await.unwrap().applied_version, 1);
+        assert_eq!(store.xml_epoch().await.unwrap(), epoch_before + 1);
+
+        let history = store.apply_history(acme, 10).await.unwrap();
+        assert_eq!(history[0].version, 2);
+        assert_eq!(history[0].applied_by, "ann@example.com");
+        assert!(
+            history[0].changes.contains("\"101\""),
+            "{}",
+            history[0].changes
+        );
+        let pending = store.pending_fs_commands(10).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].command, "xml_flush_cache id 101 pbx.acme.test");
+        assert_eq!(pending[0].org, Some(acme));
+
+        // Nothing left to apply: the version stays.
+        assert_eq!(apply(&store, acme).await.unwrap().version, 2);
+    }
+);
+
+db_test!(
+    an_invalid_draft_is_refused_with_its_issues,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(
+                org,
+                &extension(
+                    "101",
+                    NoAnswer::ForwardExtension(ExtensionNumber::parse("199").unwrap()),
+                ),
+            )
+            .await
+            .unwrap();
+        let err = apply(&store, org).await.unwrap_err();
+        let StoreError::Invalid(issues) = err else {
+            panic!("expected issues, got {err:?}")
+        };
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].code, IssueCode::ForwardTargetMissing);
+        assert_eq!(issues[0].field, "no_answer_target");
+        assert_eq!(store.org(org).await.unwrap().applied_version, 1);
+        assert_eq!(
+            store
+                .load_layer(org, Layer::Applied)
+                .await
+                .unwrap()
+                .extensions
+                .len(),
+            1
+        );
+    }
+);
+
+db_test!(discard_and_reset, |url: String| async move {
+    let store = open(&url).await;
+    let org = new_org(&store, "acme").await;
+    let applied = store.load_layer(org, Layer::Applied).await.unwrap();
+    let created = store
+        .create_extension(org, &extension("101", NoAnswer::Voicemail))
+        .await
+        .unwrap();
+    store.discard(org).await.unwrap();
+    assert_eq!(store.load_layer(org, Layer::Draft).await.unwrap(), applied);
+    // An edit based on a revision from before the Discard is refused.
+    let err = store
+        .create_extension(org, &extension("101", NoAnswer::Voicemail))
+        .await
+        .map(|_| ());
+    assert!(err.is_ok(), "re-adding after discard works");
+    let number = ExtensionNumber::parse("101").unwrap();
+    store.discard(org).await.unwrap();
+    assert!(matches!(
+        store.delete_extension(org, &number, created.revision).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    store
+        .add_did(org, &E164::parse("+15550100100").unwrap())
+        .await
+        .unwrap();
+    store
+        .create_extension(org, &extension("102", NoAnswer::Voicemail))
+        .await
+        .unwrap();
+    store.reset(org, secrets("acme", "new")).await.unwrap();
+    let draft = store.load_layer(org, Layer::Draft).await.unwrap();
+    assert_eq!(draft.extensions.len(), 1);
+    assert_eq!(draft.extensions[0].number.as_str(), "100");
+    assert_eq!(draft.did_routes.len(), 1);
+    assert_eq!(
+        draft.did_routes[0].extension.as_ref().map(|e| e.as_str()),
+        Some("100")
+    );
+    assert_eq!(
+        draft.options.default_caller_id.as_ref().map(|d| d.as_str()),
+        Some("+15550100100")
+    );
+    // Reset changed only the draft.
+    assert_eq!(store.org(org).await.unwrap().applied_version, 1);
+});
+
+/// Makes the next Apply fail at `step` and checks that nothing of it remains.
+async fn apply_fails_cleanly_at(store: &Store, org: OrgId, step: Step) {
+    let before_applied = store.load_layer(org, Layer::Applied).await.unwrap();
+    let before_draft = store.load_layer(org, Layer::Draft).await.unwrap();
+    let before_version = store.org(org).await.unwrap().applied_version;
+    let before_history = store.apply_history(org, 100).await.unwrap().len();
+    let before_commands = store.pending_fs_commands(1000).await.unwrap().len();
+    let before_epoch = store.xml_epoch().await.unwrap();
+
+    store.fail_next_at(step);
+    let err = apply(store, org).await.unwrap_err();
+    assert!(
+        err.to_string().contains("injected failure"),
+        "{step:?}: {err}"
+    );
+
+    assert_eq!(
+        store.load_layer(org, Layer::Applied).await.unwrap(),
+        before_applied,
+        "{step:?}"
+    );
+    assert_eq!(
+        store.load_layer(org, Layer::Draft).await.unwrap(),
+        before_draft,
+        "{step:?}"
+    );
+    assert_eq!(
+        store.org(org).await.unwrap().applied_version,
+        before_version,
+        "{step:?}"
+    );
+    assert_eq!(
+        store.apply_history(org, 100).await.unwrap().len(),
+        before_history,
+        "{step:?}"
+    );
+    assert_eq!(
+        store.pending_fs_commands(1000).await.unwrap().len(),
+        before_commands,
+        "{step:?}"
+    );
+    assert_eq!(store.xml_epoch().await.unwrap(), before_epoch, "{step:?}");
+}
+
+db_test!(
+    a_failed_apply_leaves_everything_as_it_was,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        for n in 101..=110 {
+            store
+                .create_extension(org, &extension(&n.to_string(), NoAnswer::Voicemail))
+                .await
+                .unwrap();
+        }
+        for step in [
+            Step::AfterValidate,
+            Step::AfterClearTarget,
+            Step::AfterCopy,
+            Step::AfterVersionBump,
+            Step::AfterHistory,
+            Step::AfterCommands,
+        ] {
+            apply_fails_cleanly_at(&store, org, step).await;
+        }
+        // And after all those failures a real Apply still works.
+        assert_eq!(apply(&store, org).await.unwrap().version, 2);
+        assert_eq!(
+            store
+                .load_layer(org, Layer::Applied)
+                .await
+                .unwrap()
+                .extensions
+                .len(),
+            11
+        );
+    }
+);
+
+db_test!(
+    failed_discard_and_reset_leave_the_draft,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let draft = store.load_layer(org, Layer::Draft).await.unwrap();
+        for step in [Step::AfterClearTarget, Step::AfterCopy] {
+            store.fail_next_at(step);
+            assert!(store.discard(org).await.is_err());
+            assert_eq!(
+                store.load_layer(org, Layer::Draft).await.unwrap(),
+                draft,
+                "discard {step:?}"
+            );
+            store.fail_next_at(step);
+            assert!(store.reset(org, secrets("acme", "x")).await.is_err());
+            assert_eq!(
+                store.load_layer(org, Layer::Draft).await.unwrap(),
+                draft,
+                "reset {step:?}"
+            );
+        }
+    }
+);
+
+db_test!(
+    dids_are_unique_across_orgs_and_routed_per_layer,
+    |url: String| async move {
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        let did = E164::parse("+15550100100").unwrap();
+        store.add_did(acme, &did).await.unwrap();
+        let err = store.add_did(globex, &did).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("already assigned")),
+            "{err:?}"
+        );
+        assert_eq!(store.list_dids(globex).await.unwrap(), vec![]);
+
+        let draft = store.load_draft(acme).await.unwrap();
+        assert_eq!(draft.did_routes.len(), 1);
+        assert_eq!(draft.did_routes[0].value.extension, None);
+        let routed = store
+            .set_did_route(
+                acme,
+                &did,
+                Some(ExtensionNumber::parse("100").unwrap()),
+                draft.did_routes[0].revision,
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .set_did_route(acme, &did, None, draft.did_routes[0].revision)
+                .await
+                .is_err(),
+            "stale route edit"
+        );
+        assert!(matches!(
+            store
+                .set_did_route(globex, &did, None, routed.revision)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        apply(&store, acme).await.unwrap();
+        assert_eq!(
+            store
+                .load_layer(acme, Layer::Applied)
+                .await
+                .unwrap()
+                .did_routes[0]
+                .extension
+                .as_ref()
+                .map(|e| e.as_str()),
+            Some("100")
+        );
+
+        assert!(matches!(
+            store.remove_did(globex, &did).await,
+            Err(StoreError::NotFound(_))
+        ));
+        store.remove_did(acme, &did).await.unwrap();
+        assert!(store
+            .load_layer(acme, Layer::Applied)
+            .await
+            .unwrap()
+            .did_routes
+            .is_empty());
+        store.add_did(globex, &did).await.unwrap();
+    }
+);
+
+fn trunk_settings() -> TrunkSettings {
+    TrunkSettings {
+        username: SipUser::parse("acme-trunk").unwrap(),
+        auth_username: None,
+        host: SipHost::parse("sip.carrier.example").unwrap(),
+        proxy: None,
+        port: 5060,
+        transport: Transport::Udp,
+        register: true,
+        realm: None,
+        from_user: None,
+        from_domain: None,
+        caller_id_in_from: false,
+        expire_seconds: 600,
+        allowed_cidrs: vec![Cidr::parse("203.0.113.10").unwrap()],
+    }
+}
+
+db_test!(
+    trunks_keep_their_password_unless_told,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        let config = TrunkConfig::Own(trunk_settings());
+        store
+            .set_trunk(
+                org,
+                TrunkRole::Inbound,
+                &config,
+                PasswordChange::Set("enc:1".into()),
+                &["sofia profile external killgw acme.in".into()],
+            )
+            .await
+            .unwrap();
+        let saved = store
+            .set_trunk(org, TrunkRole::Inbound, &config, PasswordChange::Keep, &[])
+            .await
+            .unwrap();
+        assert_eq!(saved.password_enc.as_deref(), Some("enc:1"));
+        assert_eq!(saved.config, config);
+        store
+            .set_trunk(
+                org,
+                TrunkRole::Outbound,
+                &TrunkConfig::SameAsInbound,
+                PasswordChange::Keep,
+                &[],
+            )
+            .await
+            .unwrap();
+        let err = store
+            .set_trunk(
+                org,
+                TrunkRole::Inbound,
+                &TrunkConfig::SameAsInbound,
+                PasswordChange::Keep,
+                &[],
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)));
+        let trunks = store.trunks(org).await.unwrap();
+        assert_eq!(trunks.len(), 2);
+        assert_eq!(trunks[1].config, TrunkConfig::SameAsInbound);
+        assert_eq!(store.pending_fs_commands_of(org).await.unwrap(), 1);
+        store
+            .remove_trunk(org, TrunkRole::Inbound, &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            store.trunks(org).await.unwrap(),
+            vec![],
+            "same-as-inbound goes with the inbound trunk"
+        );
+    }
+);
+
+db_test!(admins_sessions_and_keys, |url: String| async move {
+    let store = open(&url).await;
+    let acme = new_org(&store, "acme").await;
+    let globex = new_org(&store, "globex").await;
+    let email = Email::parse("boss@acme.test").unwrap();
+    let admin = store
+        .create_admin(
+            acme,
+            &email,
+            AdminCredential::PasswordHash("$argon2id$x".into()),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_admin(acme, &email, AdminCredential::PasswordHash("y".into()))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .create_admin(globex, &email, AdminCredential::PasswordHash("z".into()))
+        .await
+        .expect("the same e-mail may administer another org");
+    assert_eq!(
+        store
+            .admin_by_email(acme, &email)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        admin.id
+    );
+    assert!(matches!(
+        store.admin(globex, admin.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    store
+        .create_session(acme, admin.id, "tokenhash", store::now_ms() + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(store.session("tokenhash").await.unwrap().unwrap().org, acme);
+    store
+        .set_admin_password(acme, admin.id, "$argon2id$new")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session("tokenhash").await.unwrap(),
+        None,
+        "a new password ends the sessions"
+    );
+    store
+        .create_session(acme, admin.id, "expired", store::now_ms() - 1)
+        .await
+        .unwrap();
+    assert_eq!(store.session("expired").await.unwrap(), None);
+    assert_eq!(store.prune_sessions().await.unwrap(), 1);
+
+    let invited = store
+        .create_admin(
+            acme,
+            &Email::parse("new@acme.test").unwrap(),
+            AdminCredential::Invite {
+                token_hash: "inv".into(),
+                expires_at: store::now_ms() + 60_000,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(invited.invite_pending && invited.password_hash.is_none());
+    assert_eq!(
+        store.admin_by_invite("inv").await.unwrap().unwrap().id,
+        invited.id
+    );
+
+    let key = store
+        .create_api_key("billing", "lpbx_abc", "keyhash", Some(acme))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.api_key_by_hash("keyhash").await.unwrap().unwrap().org,
+        Some(acme)
+    );
+    store.delete_api_key(key.id).await.unwrap();
+    assert_eq!(store.api_key_by_hash("keyhash").await.unwrap(), None);
+
+    store.delete_org(acme, &[]).await.unwrap();
+    assert_eq!(
+        store.admin_by_email(acme, &email).await.unwrap(),
+        None,
+        "admins go with their org"
+    );
+    assert!(store
+        .admin_by_email(globex, &email)
+        .await
+        .unwrap()
+        .is_some());
+});
+
+db_test!(
+    status_changes_reach_the_xml_version,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        let before = store.org(org).await.unwrap().xml_version;
+        let epoch = store.xml_epoch().await.unwrap();
+        let updated = store
+            .update_org(
+                org,
+                &OrgUpdate {
+                    status: Some(OrgStatus::Suspended),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.status, OrgStatus::Suspended);
+        assert_eq!(updated.xml_version, before + 1);
+        assert_eq!(store.xml_epoch().await.unwrap(), epoch + 1);
+        let renamed = store
+            .update_org(
+                org,
+                &OrgUpdate {
+                    name: Some(CompanyName::parse("New Name").unwrap()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            renamed.xml_version,
+            before + 1,
+            "a name is not FreeSWITCH's business"
+        );
+        let versions = store.xml_versions().await.unwrap();
+        assert_eq!(versions, vec![(org, before + 1)]);
+        let snapshot = store.applied_snapshot(org).await.unwrap();
+        assert_eq!(snapshot.org.name.as_str(), "New Name");
+        assert_eq!(snapshot.config.extensions.len(), 1);
+    }
+);
