@@ -1,1 +1,11 @@
+//! Request and response bodies of LittlePBX's HTTP APIs, shared by the server and the web app.
+//!
+//! Plain serde types only (this crate builds for wasm32). Values are validated by the server with
+//! the `domain` types; here they are the strings people type.
+#![forbid(unsafe_code)]
 
+pub mod org;
+pub mod problem;
+pub mod provider;
+
+pub use problem::{FieldError, Problem};

@@ -164,6 +164,13 @@ impl Store {
         self.db.get_database_backend()
     }
 
+    pub fn kind(&self) -> DatabaseKind {
+        match self.backend() {
+            DbBackend::Sqlite => DatabaseKind::Sqlite,
+            _ => DatabaseKind::MySql,
+        }
+    }
+
     pub fn connection(&self) -> &DatabaseConnection {
         &self.db
     }

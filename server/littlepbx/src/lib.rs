@@ -1,0 +1,18 @@
+//! The LittlePBX server: configuration, start-up, HTTP routes and background work.
+//!
+//! Routes are thin: they parse input into `domain` values, call the `store` (and `fsxml` for
+//! FreeSWITCH answers), and map the result to JSON or to one [`error::ApiError`].
+#![forbid(unsafe_code)]
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod secrets;
+pub mod seed;
+pub mod services;
+pub mod state;
+
+pub use app::Application;
+pub use config::Config;

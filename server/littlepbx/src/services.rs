@@ -1,0 +1,107 @@
+//! Operations shared by several entry points (HTTP APIs, CLI): they combine domain values,
+//! secrets and store calls, and know nothing of HTTP.
+
+use domain::defaults::{reception_number, ReceptionSecrets};
+use domain::{A1Hash, CompanyName, ExtensionNumber, OrgSlug, SipDomain, VoicemailPin};
+use store::apply::{ApplyFacts, ApplyOutcome, ApplyRequest};
+use store::orgs::{NewOrg, Org, OrgLimits};
+use store::{OrgId, StoreResult};
+
+use crate::secrets;
+use crate::state::AppState;
+
+/// A new org and the credentials of its reception extension (shown once).
+pub struct CreatedOrg {
+    pub org: Org,
+    pub reception_number: String,
+    pub reception_password: String,
+    pub reception_pin: String,
+}
+
+/// Fresh credentials for the default reception extension of `domain`.
+pub fn reception_secrets(domain: &SipDomain) -> anyhow::Result<(ReceptionSecrets, String, String)> {
+    let password = secrets::sip_password();
+    let pin = secrets::voicemail_pin();
+    let number = reception_number()?;
+    let secrets = ReceptionSecrets {
+        a1_hash: A1Hash::compute(&number, domain, &password),
+        voicemail_pin: VoicemailPin::parse(&pin)?,
+    };
+    Ok((secrets, password, pin))
+}
+
+pub async fn create_org(
+    state: &AppState,
+    slug: OrgSlug,
+    name: CompanyName,
+    sip_domain: SipDomain,
+    limits: OrgLimits,
+) -> Result<CreatedOrg, crate::error::ApiError> {
+    let (reception, password, pin) = reception_secrets(&sip_domain)?;
+    let org = state
+        .store()
+        .create_org(
+            &NewOrg {
+                slug,
+                name,
+                sip_domain,
+                limits,
+            },
+            reception,
+        )
+        .await?;
+    Ok(CreatedOrg {
+        org,
+        reception_number: domain::defaults::RECEPTION_NUMBER.to_owned(),
+        reception_password: password,
+        reception_pin: pin,
+    })
+}
+
+/// The a1-hash of a new random SIP password for `number`, and the password.
+pub fn new_sip_credentials(number: &ExtensionNumber, domain: &SipDomain) -> (A1Hash, String) {
+    let password = secrets::sip_password();
+    (A1Hash::compute(number, domain, &password), password)
+}
+
+/// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this.
+pub async fn apply_now(
+    state: &AppState,
+    org: OrgId,
+    applied_by: &str,
+    job_id: Option<i64>,
+) -> StoreResult<ApplyOutcome> {
+    let emergency = state.config().emergency_numbers.iter().cloned().collect();
+    let request = ApplyRequest {
+        applied_by,
+        job_id,
+        emergency_numbers: &emergency,
+    };
+    let internal_profile = state.config().freeswitch.internal_profile.clone();
+    state
+        .store()
+        .apply(org, &request, |facts| {
+            after_apply_commands(&internal_profile, facts)
+        })
+        .await
+}
+
+/// What FreeSWITCH must forget after an Apply of one org.
+fn after_apply_commands(internal_profile: &str, facts: &ApplyFacts<'_>) -> Vec<String> {
+    use domain::{ChangeKind, Subject};
+    let mut commands = Vec::new();
+    for change in facts.changes {
+        if let Subject::Extension(number) = &change.subject {
+            if change.kind != ChangeKind::Added {
+                commands.push(format!("xml_flush_cache id {number} {}", facts.sip_domain));
+            }
+            if change.kind == ChangeKind::Removed {
+                commands.push(format!(
+                    "sofia profile {internal_profile} flush_inbound_reg {number}@{}",
+                    facts.sip_domain
+                ));
+            }
+        }
+    }
+    commands
+}

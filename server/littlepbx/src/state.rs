@@ -1,0 +1,44 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+
+use store::Store;
+
+use crate::config::Config;
+use crate::secrets::SecretBox;
+
+/// Shared, cheaply cloned application state.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Store,
+    secret_box: SecretBox,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store, secret_box: SecretBox) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                secret_box,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn secret_box(&self) -> &SecretBox {
+        &self.inner.secret_box
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the littlepbx server, one binary (faster to build than one per file).
+//! Each test starts the real server on a free loopback port with a fresh database.
+
+mod common;
+
+mod cli;
+mod db_scripts;
+mod health;
