@@ -141,6 +141,9 @@ impl Store {
             job_id: sea_orm::ActiveValue::Set(request.job_id),
         };
         apply_history::Entity::insert(history).exec(&txn).await?;
+        if let Some(job) = request.job_id {
+            crate::jobs::mark_applied_in(&txn, org, job, version).await?;
+        }
         self.checkpoint(Step::AfterHistory)?;
 
         let commands = fs_commands(&ApplyFacts {

@@ -16,6 +16,7 @@ mod convert;
 pub mod draft;
 pub mod entities;
 pub mod fs_commands;
+pub mod jobs;
 pub mod orgs;
 pub mod snapshot;
 pub mod telephony;
