@@ -36,6 +36,7 @@ impl Application {
 
     /// Serves until the process is stopped.
     pub async fn run(self) -> anyhow::Result<()> {
+        tokio::spawn(crate::freeswitch::run_command_delivery(self.state.clone()));
         let router = routes::router(self.state.clone());
         axum::serve(
             self.listener,
@@ -60,5 +61,6 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         .await
         .context("running database migrations")?;
     let secret_box = SecretBox::new(config.secret_key.expose())?;
-    Ok(AppState::new(config, store, secret_box))
+    let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
+    Ok(AppState::new(config, store, secret_box, freeswitch))
 }

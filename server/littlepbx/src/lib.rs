@@ -8,6 +8,7 @@
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod freeswitch;
 pub mod routes;
 pub mod secrets;
 pub mod seed;

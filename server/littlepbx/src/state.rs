@@ -5,6 +5,7 @@ use std::sync::Arc;
 use store::Store;
 
 use crate::config::Config;
+use crate::freeswitch::FreeSwitch;
 use crate::secrets::SecretBox;
 
 /// Shared, cheaply cloned application state.
@@ -17,15 +18,22 @@ struct Inner {
     config: Config,
     store: Store,
     secret_box: SecretBox,
+    freeswitch: Arc<FreeSwitch>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store, secret_box: SecretBox) -> Self {
+    pub fn new(
+        config: Config,
+        store: Store,
+        secret_box: SecretBox,
+        freeswitch: Arc<FreeSwitch>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
                 store,
                 secret_box,
+                freeswitch,
             }),
         }
     }
@@ -40,5 +48,10 @@ impl AppState {
 
     pub fn secret_box(&self) -> &SecretBox {
         &self.inner.secret_box
+    }
+
+    /// The event socket to FreeSWITCH.
+    pub fn freeswitch(&self) -> &Arc<FreeSwitch> {
+        &self.inner.freeswitch
     }
 }

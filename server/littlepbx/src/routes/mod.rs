@@ -1,6 +1,8 @@
 //! HTTP routes, one module per area.
 
 pub mod health;
+pub mod provider;
+pub mod web;
 
 use axum::Router;
 
@@ -8,5 +10,9 @@ use crate::state::AppState;
 
 /// Every route of LittlePBX.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(health::router()).with_state(state)
+    Router::new()
+        .merge(health::router())
+        .nest("/api/v1", provider::router())
+        .merge(web::router())
+        .with_state(state)
 }
