@@ -264,3 +264,15 @@ pub struct ResetResult {
     pub reception_sip_password: String,
     pub reception_voicemail_pin: String,
 }
+
+/// Accept an invitation: choose a password (at least 10 characters); logs the admin in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InviteAccept {
+    pub token: String,
+    pub password: String,
+}
+
+/// The header every changing request of the org API must carry (CSRF defence: a cross-site form
+/// cannot set it, and a cross-site script cannot send it without a CORS permission we never give).
+pub const CSRF_HEADER: &str = "x-littlepbx";
