@@ -1,1 +1,58 @@
+//! LittlePBX web app (Leptos, client-side rendered to WASM).
+//!
+//! - On an org's host (`pbx.<slug>.<base domain>`): the org admin's pages (login, invitation,
+//!   the PBX page and the pages listed in [`ORG_PAGES`]), framed with the company's name and logo.
+//! - On any host: `/admin-demo`, the provider's demo page driving the REST API with an API key.
+//!
+//! Every request goes through [`api::call`].
+#![forbid(unsafe_code)]
 
+pub mod api;
+pub mod autosave;
+pub mod components;
+pub mod frame;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// A page of the logged-in org admin, with its entry in the navigation.
+pub struct OrgPage {
+    /// The path segment after `/` (`""` for the PBX page).
+    pub segment: &'static str,
+    /// The navigation label.
+    pub label: &'static str,
+    pub view: fn() -> AnyView,
+}
+
+/// The org admin's pages, in navigation order. Adding a page is one line here.
+pub const ORG_PAGES: &[OrgPage] = &[OrgPage {
+    segment: "",
+    label: "PBX",
+    view: || view! { <pages::pbx::PbxPage/> }.into_any(),
+}];
+
+#[component]
+pub fn App() -> impl IntoView {
+    let org = frame::OrgCtx::new();
+    provide_context(org);
+    api::on_session_expired(move || org.set_me(None));
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <frame::OrgFrame><pages::NotFound/></frame::OrgFrame> }>
+                <Route path=path!("/admin-demo") view=pages::admin_demo::AdminDemoPage/>
+                <Route path=path!("/login") view=|| view! { <frame::OrgFrame><pages::login::LoginPage/></frame::OrgFrame> }/>
+                <Route path=path!("/invite/:token") view=|| view! { <frame::OrgFrame><pages::invite::InvitePage/></frame::OrgFrame> }/>
+                <Route path=path!("/") view=|| view! { <frame::OrgFrame><frame::OrgPageView segment=String::new()/></frame::OrgFrame> }/>
+                <Route path=path!("/:page") view=|| view! { <frame::OrgFrame><frame::OrgPageByParam/></frame::OrgFrame> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

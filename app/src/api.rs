@@ -1,0 +1,427 @@
+//! Every HTTP request of the app goes through [`call`]: JSON in and out, the CSRF header on
+//! every changing request, the provider's bearer key when there is one, and errors parsed into
+//! one typed [`ApiError`] (RFC 9457 problem+json from the server, or a network failure).
+//!
+//! The thin functions below name the endpoints; pages never build URLs or requests themselves.
+
+use std::cell::RefCell;
+
+use api_types::org::{
+    ApplyRequest, CreatedExtension, DidView, ExtensionPatch, ExtensionView, InviteAccept, JobView,
+    LoginRequest, Me, NewExtension, NewPassword, OptionsPatch, OptionsView, OrgInfo, PbxView,
+    ResetRequest, ResetResult, RevisionRef, RouteUpdate, CSRF_HEADER,
+};
+use api_types::provider::{
+    AdminCreate, AdminCreated, AdminView, DidCreate, DidList, OrgCreate, OrgCreated, OrgList,
+    OrgPatch, OrgStatusView, OrgView, TrunkPut, TrunkView,
+};
+use api_types::{FieldError, Problem};
+use gloo_net::http::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// The server answered with an error status (its problem body, or one made from the status).
+    Problem {
+        problem: Problem,
+        /// `Retry-After` in seconds (429).
+        retry_after: Option<u32>,
+    },
+    /// The server could not be reached.
+    Network(String),
+    /// The answer was not what this app understands (a server of another version?).
+    Unexpected(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Problem { problem, .. } => Some(problem.status),
+            _ => None,
+        }
+    }
+
+    pub fn is_status(&self, status: u16) -> bool {
+        self.status() == Some(status)
+    }
+
+    /// Someone else changed the object since it was loaded.
+    pub fn is_conflict(&self) -> bool {
+        self.is_status(409)
+    }
+
+    /// What to tell a person.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Problem { problem, .. } if !problem.detail.is_empty() => {
+                problem.detail.clone()
+            }
+            ApiError::Problem { problem, .. } => problem.title.clone(),
+            ApiError::Network(_) => {
+                "The server cannot be reached. Check your connection and try again.".into()
+            }
+            ApiError::Unexpected(_) => {
+                "The server gave an answer this page does not understand. Reload the page.".into()
+            }
+        }
+    }
+
+    /// Per-field errors of a 422.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            ApiError::Problem { problem, .. } => &problem.errors,
+            _ => &[],
+        }
+    }
+
+    /// The message for `field` (of `subject`, when given), else `None`.
+    pub fn field_message(&self, subject: Option<&str>, field: &str) -> Option<String> {
+        self.field_errors()
+            .iter()
+            .find(|e| {
+                e.field == field
+                    && match (subject, e.subject.as_deref()) {
+                        (Some(want), Some(got)) => want == got,
+                        _ => true,
+                    }
+            })
+            .map(|e| e.message.clone())
+    }
+
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            ApiError::Problem { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A request body.
+pub enum Body<'a> {
+    None,
+    Json(serde_json::Value),
+    /// Raw bytes (a file), with their content type.
+    Blob(&'a web_sys::Blob, &'a str),
+}
+
+impl Body<'_> {
+    fn json(value: &impl Serialize) -> Result<Self, ApiError> {
+        serde_json::to_value(value)
+            .map(Body::Json)
+            .map_err(|e| ApiError::Unexpected(e.to_string()))
+    }
+}
+
+/// How a request authenticates.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// The org admin's session cookie (sent by the browser; same origin only).
+    Session,
+    /// A provider API key.
+    Bearer(&'a str),
+}
+
+thread_local! {
+    static ON_UNAUTHORIZED: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Called when a session request answers 401 (the session ended): the app shows the login page.
+pub fn on_session_expired(hook: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+}
+
+/// The one request function.
+pub async fn call<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Body<'_>,
+    auth: Auth<'_>,
+) -> Result<T, ApiError> {
+    let mut builder = RequestBuilder::new(path)
+        .method(method.clone())
+        .header("accept", "application/json, application/problem+json");
+    if method != Method::GET {
+        builder = builder.header(CSRF_HEADER, "1");
+    }
+    if let Auth::Bearer(key) = auth {
+        builder = builder.header("authorization", &format!("Bearer {}", key.trim()));
+    }
+    let request = match body {
+        Body::None => builder.build(),
+        Body::Json(value) => builder.json(&value),
+        Body::Blob(blob, content_type) => builder
+            .header("content-type", content_type)
+            .body(wasm_bindgen::JsValue::from(blob.clone())),
+    }
+    .map_err(|e| ApiError::Unexpected(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if (200..300).contains(&status) {
+        let text = if text.trim().is_empty() { "null" } else { &text };
+        return serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()));
+    }
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.trim().parse().ok());
+    let problem = serde_json::from_str::<Problem>(&text).unwrap_or_else(|_| Problem {
+        problem_type: "about:blank".into(),
+        title: response.status_text(),
+        status,
+        detail: default_detail(status).into(),
+        errors: Vec::new(),
+        current_revision: None,
+    });
+    if status == 401 && matches!(auth, Auth::Session) && !path.ends_with("/login") {
+        ON_UNAUTHORIZED.with(|h| {
+            if let Some(hook) = h.borrow().as_ref() {
+                hook();
+            }
+        });
+    }
+    Err(ApiError::Problem {
+        problem,
+        retry_after,
+    })
+}
+
+fn default_detail(status: u16) -> &'static str {
+    match status {
+        401 => "Please log in again.",
+        403 => "You are not allowed to do this.",
+        404 => "Not found. It may have been removed meanwhile.",
+        409 => "This was changed elsewhere meanwhile. Reload to see the current state.",
+        413 => "The file is too large.",
+        429 => "Too many attempts. Wait a moment and try again.",
+        500..=599 => "The server had a problem. Try again in a moment.",
+        _ => "The request failed.",
+    }
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    call(Method::GET, path, Body::None, Auth::Session).await
+}
+
+async fn send<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: &impl Serialize,
+) -> Result<T, ApiError> {
+    call(method, path, Body::json(body)?, Auth::Session).await
+}
+
+/// Percent-encodes one path segment (`+` of E.164 numbers included).
+pub fn segment(value: &str) -> String {
+    String::from(js_sys::encode_uri_component(value))
+}
+
+// --- The org admin's API (`/api/org`, session cookie) ---
+
+pub async fn org_info() -> Result<OrgInfo, ApiError> {
+    get("/api/org/info").await
+}
+
+pub async fn login(email: &str, password: &str) -> Result<Me, ApiError> {
+    let body = LoginRequest {
+        email: email.trim().to_owned(),
+        password: password.to_owned(),
+    };
+    send(Method::POST, "/api/org/login", &body).await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    call(Method::POST, "/api/org/logout", Body::None, Auth::Session).await
+}
+
+pub async fn accept_invite(token: &str, password: &str) -> Result<Me, ApiError> {
+    let body = InviteAccept {
+        token: token.to_owned(),
+        password: password.to_owned(),
+    };
+    send(Method::POST, "/api/org/invite/accept", &body).await
+}
+
+pub async fn pbx() -> Result<PbxView, ApiError> {
+    get("/api/org/pbx").await
+}
+
+pub async fn create_extension(new: &NewExtension) -> Result<CreatedExtension, ApiError> {
+    send(Method::POST, "/api/org/extensions", new).await
+}
+
+pub async fn patch_extension(
+    number: &str,
+    patch: &ExtensionPatch,
+) -> Result<ExtensionView, ApiError> {
+    let path = format!("/api/org/extensions/{}", segment(number));
+    send(Method::PATCH, &path, patch).await
+}
+
+pub async fn delete_extension(number: &str, revision: i64) -> Result<(), ApiError> {
+    let path = format!(
+        "/api/org/extensions/{}?revision={revision}",
+        segment(number)
+    );
+    call(Method::DELETE, &path, Body::None, Auth::Session).await
+}
+
+pub async fn new_password(number: &str, revision: i64) -> Result<NewPassword, ApiError> {
+    let path = format!("/api/org/extensions/{}/password", segment(number));
+    send(Method::POST, &path, &RevisionRef { revision }).await
+}
+
+pub async fn route_did(number: &str, update: &RouteUpdate) -> Result<DidView, ApiError> {
+    let path = format!("/api/org/dids/{}/route", segment(number));
+    send(Method::PUT, &path, update).await
+}
+
+pub async fn patch_options(patch: &OptionsPatch) -> Result<OptionsView, ApiError> {
+    send(Method::PATCH, "/api/org/options", patch).await
+}
+
+pub async fn upload_moh(file: &web_sys::Blob, content_type: &str) -> Result<OptionsView, ApiError> {
+    call(
+        Method::PUT,
+        "/api/org/moh",
+        Body::Blob(file, content_type),
+        Auth::Session,
+    )
+    .await
+}
+
+pub async fn apply(request: &ApplyRequest) -> Result<JobView, ApiError> {
+    send(Method::POST, "/api/org/apply", request).await
+}
+
+pub async fn latest_job() -> Result<Option<JobView>, ApiError> {
+    get("/api/org/jobs/latest").await
+}
+
+pub async fn job(id: i64) -> Result<JobView, ApiError> {
+    get(&format!("/api/org/jobs/{id}")).await
+}
+
+pub async fn stop_job(id: i64) -> Result<JobView, ApiError> {
+    call(
+        Method::POST,
+        &format!("/api/org/jobs/{id}/stop"),
+        Body::None,
+        Auth::Session,
+    )
+    .await
+}
+
+pub async fn discard() -> Result<PbxView, ApiError> {
+    call(Method::POST, "/api/org/discard", Body::None, Auth::Session).await
+}
+
+pub async fn reset() -> Result<ResetResult, ApiError> {
+    let body = ResetRequest {
+        confirm: "RESET".into(),
+    };
+    send(Method::POST, "/api/org/reset", &body).await
+}
+
+/// The provider's REST API (`/api/v1`, bearer key), as the admin demo page uses it.
+pub mod provider {
+    use super::*;
+
+    const BASE: &str = "/api/v1";
+
+    async fn p<T: DeserializeOwned>(
+        key: &str,
+        method: Method,
+        path: &str,
+        body: Body<'_>,
+    ) -> Result<T, ApiError> {
+        call(method, &format!("{BASE}{path}"), body, Auth::Bearer(key)).await
+    }
+
+    fn org_path(slug: &str) -> String {
+        format!("/orgs/{}", segment(slug))
+    }
+
+    pub async fn list_orgs(key: &str, offset: u64, limit: u64) -> Result<OrgList, ApiError> {
+        let path = format!("/orgs?offset={offset}&limit={limit}");
+        p(key, Method::GET, &path, Body::None).await
+    }
+
+    pub async fn create_org(key: &str, body: &OrgCreate) -> Result<OrgCreated, ApiError> {
+        p(key, Method::POST, "/orgs", Body::json(body)?).await
+    }
+
+    pub async fn patch_org(key: &str, slug: &str, body: &OrgPatch) -> Result<OrgView, ApiError> {
+        p(key, Method::PATCH, &org_path(slug), Body::json(body)?).await
+    }
+
+    pub async fn org_status(key: &str, slug: &str) -> Result<OrgStatusView, ApiError> {
+        let path = format!("{}/status", org_path(slug));
+        p(key, Method::GET, &path, Body::None).await
+    }
+
+    pub async fn trunks(key: &str, slug: &str) -> Result<Vec<TrunkView>, ApiError> {
+        let path = format!("{}/trunks", org_path(slug));
+        p(key, Method::GET, &path, Body::None).await
+    }
+
+    pub async fn put_trunk(
+        key: &str,
+        slug: &str,
+        role: &str,
+        body: &TrunkPut,
+    ) -> Result<TrunkView, ApiError> {
+        let path = format!("{}/trunks/{}", org_path(slug), segment(role));
+        p(key, Method::PUT, &path, Body::json(body)?).await
+    }
+
+    pub async fn dids(key: &str, slug: &str) -> Result<DidList, ApiError> {
+        let path = format!("{}/dids", org_path(slug));
+        p(key, Method::GET, &path, Body::None).await
+    }
+
+    pub async fn add_did(key: &str, slug: &str, number: &str) -> Result<serde_json::Value, ApiError> {
+        let path = format!("{}/dids", org_path(slug));
+        let body = DidCreate {
+            number: number.trim().to_owned(),
+        };
+        p(key, Method::POST, &path, Body::json(&body)?).await
+    }
+
+    pub async fn remove_did(key: &str, slug: &str, number: &str) -> Result<(), ApiError> {
+        let path = format!("{}/dids/{}", org_path(slug), segment(number));
+        p(key, Method::DELETE, &path, Body::None).await
+    }
+
+    pub async fn admins(key: &str, slug: &str) -> Result<Vec<AdminView>, ApiError> {
+        let path = format!("{}/admins", org_path(slug));
+        p(key, Method::GET, &path, Body::None).await
+    }
+
+    pub async fn create_admin(
+        key: &str,
+        slug: &str,
+        body: &AdminCreate,
+    ) -> Result<AdminCreated, ApiError> {
+        let path = format!("{}/admins", org_path(slug));
+        p(key, Method::POST, &path, Body::json(body)?).await
+    }
+
+    pub async fn upload_logo(
+        key: &str,
+        slug: &str,
+        file: &web_sys::Blob,
+        content_type: &str,
+    ) -> Result<serde_json::Value, ApiError> {
+        let path = format!("{}/logo", org_path(slug));
+        p(key, Method::PUT, &path, Body::Blob(file, content_type)).await
+    }
+}

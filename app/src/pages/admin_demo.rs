@@ -1,0 +1,5 @@
+use leptos::prelude::*;
+#[component]
+pub fn AdminDemoPage() -> impl IntoView {
+    view! { <p>"admin"</p> }
+}

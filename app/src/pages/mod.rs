@@ -1,0 +1,20 @@
+//! The app's pages.
+
+pub mod admin_demo;
+pub mod fields;
+pub mod invite;
+pub mod login;
+pub mod pbx;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <div class="narrow">
+            <h1>"Page not found"</h1>
+            <p>"There is no page at this address. " <A href="/">"Go to the start page"</A></p>
+        </div>
+    }
+}
