@@ -37,6 +37,7 @@ impl Application {
     /// Serves until the process is stopped.
     pub async fn run(self) -> anyhow::Result<()> {
         tokio::spawn(crate::freeswitch::run_command_delivery(self.state.clone()));
+        tokio::spawn(crate::jobs::run(self.state.clone()));
         let router = routes::router(self.state.clone());
         axum::serve(
             self.listener,

@@ -6,14 +6,19 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod audio;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod freeswitch;
+pub mod jobs;
+pub mod mail;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
 pub mod services;
 pub mod state;
+pub mod views;
 
 pub use app::Application;
 pub use config::Config;

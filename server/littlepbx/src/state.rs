@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use store::Store;
 
+use crate::auth::LoginLimiter;
 use crate::config::Config;
 use crate::freeswitch::FreeSwitch;
 use crate::secrets::SecretBox;
@@ -19,6 +20,8 @@ struct Inner {
     store: Store,
     secret_box: SecretBox,
     freeswitch: Arc<FreeSwitch>,
+    login_limiter: Arc<LoginLimiter>,
+    jobs_wakeup: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -28,12 +31,15 @@ impl AppState {
         secret_box: SecretBox,
         freeswitch: Arc<FreeSwitch>,
     ) -> Self {
+        let login_limiter = LoginLimiter::new(config.web.login_attempts);
         Self {
             inner: Arc::new(Inner {
                 config,
                 store,
                 secret_box,
                 freeswitch,
+                login_limiter,
+                jobs_wakeup: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -48,6 +54,20 @@ impl AppState {
 
     pub fn secret_box(&self) -> &SecretBox {
         &self.inner.secret_box
+    }
+
+    pub fn login_limiter(&self) -> &LoginLimiter {
+        &self.inner.login_limiter
+    }
+
+    /// Wakes the Apply job engine (a job was created).
+    pub fn jobs_wakeup(&self) {
+        self.inner.jobs_wakeup.notify_one();
+    }
+
+    /// Resolves when [`Self::jobs_wakeup`] is called.
+    pub async fn jobs_notified(&self) {
+        self.inner.jobs_wakeup.notified().await;
     }
 
     /// The event socket to FreeSWITCH.

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per area.
 
 pub mod health;
+pub mod org;
 pub mod provider;
 pub mod web;
 
@@ -13,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .nest("/api/v1", provider::router())
+        .nest("/api/org", org::router())
         .merge(web::router())
         .with_state(state)
 }
