@@ -254,6 +254,8 @@ pub struct TrunkSettings {
 }
 
 /// One of an org's trunks, as configured.
+// At most two per org and never in a hot collection: boxing the settings would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TrunkConfig {
     /// Its own carrier account.
