@@ -11,6 +11,7 @@ pub struct TestApp {
     pub base: String,
     pub port: u16,
     pub state: AppState,
+    #[allow(dead_code)]
     pub data_dir: tempfile::TempDir,
     pub http: reqwest::Client,
 }
@@ -55,4 +56,150 @@ pub async fn spawn_app_with(database_url: &str, adjust: impl FnOnce(&mut Config)
 /// The built `littlepbx` binary (cargo builds it for integration tests).
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_littlepbx"))
+}
+
+/// A browser-like client of one org's pages: right host name, session cookie, CSRF header.
+pub struct OrgClient {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: Option<String>,
+}
+
+impl TestApp {
+    /// A client for `http://pbx.<slug>.localhost:<port>` (resolved to this server).
+    pub fn org_client(&self, slug: &str) -> OrgClient {
+        let host = format!("pbx.{slug}.localhost");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&host, addr)
+            .build()
+            .expect("client");
+        OrgClient {
+            http,
+            base: format!("http://{host}:{}", self.port),
+            cookie: None,
+        }
+    }
+
+    /// Creates an org with an admin; returns the org's id.
+    pub async fn create_org(
+        &self,
+        slug: &str,
+        admin_email: &str,
+        admin_password: &str,
+    ) -> store::OrgId {
+        let domain =
+            domain::SipDomain::parse(&self.state.config().default_sip_domain(slug)).unwrap();
+        let created = littlepbx::services::create_org(
+            &self.state,
+            domain::OrgSlug::parse(slug).unwrap(),
+            domain::CompanyName::parse(&format!("{slug} Ltd")).unwrap(),
+            domain,
+            store::orgs::OrgLimits::default(),
+        )
+        .await
+        .map_err(|e| e.to_string())
+        .expect("create org");
+        let hash = littlepbx::secrets::hash_password(admin_password).unwrap();
+        self.state
+            .store()
+            .create_admin(
+                created.org.id,
+                &domain::Email::parse(admin_email).unwrap(),
+                store::admins::AdminCredential::PasswordHash(hash),
+            )
+            .await
+            .unwrap();
+        created.org.id
+    }
+}
+
+impl OrgClient {
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if method != reqwest::Method::GET {
+            request = request.header("x-littlepbx", "1");
+        }
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        request
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request");
+        status_and_json(response).await
+    }
+
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = self
+            .request(method, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        status_and_json(response).await
+    }
+
+    /// Logs in; keeps the session cookie.
+    pub async fn login(&mut self, email: &str, password: &str) -> u16 {
+        let response = self
+            .request(reqwest::Method::POST, "/api/org/login")
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login");
+        let status = response.status().as_u16();
+        if let Some(set_cookie) = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.cookie = set_cookie.split(';').next().map(str::to_owned);
+        }
+        status
+    }
+}
+
+pub async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    let json = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    (status, json)
+}
+
+/// Polls until `done` holds for the org's latest job, or panics after `seconds`.
+pub async fn wait_for_job(
+    client: &OrgClient,
+    seconds: u64,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let (_, job) = client.get_json("/api/org/jobs/latest").await;
+        if done(&job) {
+            return job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job did not get there in time: {job}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -3,6 +3,9 @@
 
 mod common;
 
+mod apply_engine;
+
 mod cli;
 mod db_scripts;
 mod health;
+mod org_api;
