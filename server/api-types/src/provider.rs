@@ -42,6 +42,12 @@ pub struct OrgCreated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "slug": "acme", "name": "Acme Inc.", "sip_domain": "pbx.acme.example.com", "status": "active",
+    "limits": {"max_extensions": 1000, "max_outbound_calls": 10, "max_calls_per_second": 2},
+    "has_logo": false, "url": "https://pbx.acme.example.com", "applied_version": 1,
+    "created_at": 1764300000000_i64, "updated_at": 1764300000000_i64
+})))]
 pub struct OrgView {
     pub slug: String,
     pub name: String,
@@ -59,6 +65,7 @@ pub struct OrgView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "Acme Corporation", "status": "suspended"})))]
 pub struct OrgPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -81,6 +88,7 @@ pub struct OrgList {
 /// Create an admin with a password, or (without one) with an invitation link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "boss@acme.example"})))]
 pub struct AdminCreate {
     pub email: String,
     /// At least 10 characters. Omit to get an invitation link instead.
@@ -136,7 +144,8 @@ pub struct TrunkPut {
     pub username: String,
     #[serde(default)]
     pub auth_username: Option<String>,
-    /// Write-only. Omit to keep the current password.
+    /// Write-only: never returned. Omit (or `null`) to keep the current password, `""` to
+    /// remove it.
     #[serde(default)]
     pub password: Option<String>,
     #[serde(default)]
@@ -208,6 +217,7 @@ pub struct GatewayState {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"number": "+15550100123"})))]
 pub struct DidCreate {
     /// E.164 (`+15550100100`).
     pub number: String,
@@ -215,6 +225,7 @@ pub struct DidCreate {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"numbers": ["+15550100100", "+15550100123"]})))]
 pub struct DidList {
     pub numbers: Vec<String>,
 }
@@ -249,4 +260,47 @@ pub struct ApiKeyCreated {
     pub id: i64,
     pub name: String,
     pub key: String,
+}
+
+/// An org's admins, ordered by e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AdminList {
+    pub items: Vec<AdminView>,
+}
+
+/// An org's trunks that are set (none, `inbound`, or both).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TrunkList {
+    pub items: Vec<TrunkView>,
+}
+
+/// Create a provider-wide API key (org-scoped keys are made with `littlepbx api-key create
+/// NAME --org SLUG`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"name": "billing"})))]
+pub struct ApiKeyCreate {
+    /// 1 to 100 printable characters.
+    pub name: String,
+}
+
+/// An API key as listed: never the key itself, only its first characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiKeyView {
+    pub id: i64,
+    pub name: String,
+    /// The first 12 characters of the key (`lpbx_` and 7 more), to recognise it.
+    pub prefix: String,
+    /// The org the key is limited to; absent for provider-wide keys.
+    pub org: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiKeyList {
+    pub items: Vec<ApiKeyView>,
 }

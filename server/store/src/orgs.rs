@@ -280,7 +280,30 @@ impl Store {
 
     /// Changes name, status or limits. A status or limit change reaches FreeSWITCH at once.
     pub async fn update_org(&self, org: OrgId, update: &OrgUpdate) -> StoreResult<Org> {
+        self.update_org_with(org, update, |_, _| Vec::new()).await
+    }
+
+    /// Like [`Store::update_org`], and queues the FreeSWITCH commands `commands` derives from
+    /// the org before and after the change (a suspension tears its gateways down) in the same
+    /// transaction. `before` is read after the org row was locked, so of two concurrent changes
+    /// the second sees the first one's result.
+    pub async fn update_org_with(
+        &self,
+        org: OrgId,
+        update: &OrgUpdate,
+        commands: impl FnOnce(&Org, &Org) -> Vec<String>,
+    ) -> StoreResult<Org> {
         let txn = self.connection().begin().await?;
+        // Writing first locks the row (SQLite: the database), so `before` is the latest state.
+        // MariaDB counts only changed rows, so existence is checked by reading, not by the count.
+        organizations::Entity::update_many()
+            .col_expr(organizations::Column::UpdatedAt, Expr::value(now_ms()))
+            .filter(organizations::Column::Id.eq(org.0))
+            .exec(&txn)
+            .await?;
+        let before = find_org(&txn, organizations::Column::Id.eq(org.0).into())
+            .await?
+            .ok_or_else(|| StoreError::NotFound("organization".into()))?;
         let mut query = organizations::Entity::update_many()
             .col_expr(organizations::Column::UpdatedAt, Expr::value(now_ms()))
             .filter(organizations::Column::Id.eq(org.0));
@@ -312,15 +335,14 @@ impl Store {
                 Expr::col(organizations::Column::XmlVersion).add(1),
             );
         }
-        if query.exec(&txn).await?.rows_affected == 0 {
-            return Err(StoreError::NotFound("organization".into()));
-        }
+        query.exec(&txn).await?;
         if affects_freeswitch {
             bump_xml_epoch(&txn).await?;
         }
         let updated = find_org(&txn, organizations::Column::Id.eq(org.0).into())
             .await?
             .ok_or_else(|| StoreError::NotFound("organization".into()))?;
+        queue_commands(&txn, Some(org), &commands(&before, &updated)).await?;
         txn.commit().await?;
         Ok(updated)
     }

@@ -235,6 +235,22 @@ impl Store {
         password: PasswordChange,
         fs_commands: &[String],
     ) -> StoreResult<StoredTrunk> {
+        self.set_trunk_with(org, role, config, password, |_, _| fs_commands.to_vec())
+            .await
+    }
+
+    /// Sets one of the org's trunks and queues the FreeSWITCH commands `commands` derives from
+    /// the org's trunks before and after the change, all in one transaction. The org row is
+    /// updated first, which serializes concurrent trunk changes of one org, so `before` is
+    /// exactly what the change replaced.
+    pub async fn set_trunk_with(
+        &self,
+        org: OrgId,
+        role: TrunkRole,
+        config: &TrunkConfig,
+        password: PasswordChange,
+        commands: impl FnOnce(&[StoredTrunk], &[StoredTrunk]) -> Vec<String>,
+    ) -> StoreResult<StoredTrunk> {
         if role == TrunkRole::Inbound && *config == TrunkConfig::SameAsInbound {
             return Err(StoreError::Conflict(
                 "Only the outbound trunk can be \"the same as inbound\".".into(),
@@ -242,6 +258,7 @@ impl Store {
         }
         let txn = self.connection().begin().await?;
         touch_xml(&txn, org).await?;
+        let before = trunks_in(&txn, org).await?;
         let existing = trunks::Entity::find()
             .filter(trunks::Column::OrgId.eq(org.0))
             .filter(trunks::Column::Role.eq(role.as_str()))
@@ -260,7 +277,8 @@ impl Store {
             }
             None => model.insert(&txn).await?,
         };
-        queue_commands(&txn, Some(org), fs_commands).await?;
+        let after = trunks_in(&txn, org).await?;
+        queue_commands(&txn, Some(org), &commands(&before, &after)).await?;
         bump_xml_epoch(&txn).await?;
         txn.commit().await?;
         trunk_from_row(&saved)
@@ -273,8 +291,22 @@ impl Store {
         role: TrunkRole,
         fs_commands: &[String],
     ) -> StoreResult<()> {
+        self.remove_trunk_with(org, role, |_, _| fs_commands.to_vec())
+            .await
+    }
+
+    /// Removes one of the org's trunks and queues the commands `commands` derives from the
+    /// org's trunks before and after, in one transaction (serialized per org like
+    /// [`Store::set_trunk_with`]).
+    pub async fn remove_trunk_with(
+        &self,
+        org: OrgId,
+        role: TrunkRole,
+        commands: impl FnOnce(&[StoredTrunk], &[StoredTrunk]) -> Vec<String>,
+    ) -> StoreResult<()> {
         let txn = self.connection().begin().await?;
         touch_xml(&txn, org).await?;
+        let before = trunks_in(&txn, org).await?;
         let result = trunks::Entity::delete_many()
             .filter(trunks::Column::OrgId.eq(org.0))
             .filter(trunks::Column::Role.eq(role.as_str()))
@@ -291,7 +323,8 @@ impl Store {
                 .exec(&txn)
                 .await?;
         }
-        queue_commands(&txn, Some(org), fs_commands).await?;
+        let after = trunks_in(&txn, org).await?;
+        queue_commands(&txn, Some(org), &commands(&before, &after)).await?;
         bump_xml_epoch(&txn).await?;
         txn.commit().await?;
         Ok(())
