@@ -18,11 +18,14 @@ impl Application {
     /// Connects to the database, runs migrations and binds the listener (port 0 picks a free one).
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         ensure_secrets(&mut config)?;
-        let state = open_state(config).await?;
-        let listen = state.config().listen;
+        let listen = config.listen;
         let listener = TcpListener::bind(listen)
             .await
             .with_context(|| format!("listening on {listen}"))?;
+        // With port 0 the system picks the port; the addresses LittlePBX writes (org pages,
+        // invitation links) must name the real one.
+        config.listen = listener.local_addr().context("reading the bound address")?;
+        let state = open_state(config).await?;
         Ok(Self { listener, state })
     }
 

@@ -9,3 +9,7 @@ mod cli;
 mod db_scripts;
 mod health;
 mod org_api;
+mod provider_client;
+mod provider_isolation;
+mod provider_objects;
+mod provider_orgs;

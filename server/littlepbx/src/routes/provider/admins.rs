@@ -101,6 +101,17 @@ pub async fn create(
     ApiJson(body): ApiJson<AdminCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let email = Email::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e.0))?;
+    // MariaDB compares e-mails without case and SQLite with it; this makes both refuse
+    // `Boss@...` beside `boss@...`.
+    let admins = state.store().list_admins(key.org.id).await?;
+    if admins
+        .iter()
+        .any(|a| a.email.as_str().eq_ignore_ascii_case(email.as_str()))
+    {
+        return Err(ApiError::Conflict(format!(
+            "{email} is already an admin of this organization."
+        )));
+    }
     let (credential, invite_url) = match body.password {
         Some(password) => {
             check_password(&password)?;
