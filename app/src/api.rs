@@ -132,13 +132,26 @@ pub fn on_session_expired(hook: impl Fn() + 'static) {
     ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
 }
 
-/// The one request function.
+/// The one request function: sends, and parses the answer (an empty one as `null`).
 pub async fn call<T: DeserializeOwned>(
     method: Method,
     path: &str,
     body: Body<'_>,
     auth: Auth<'_>,
 ) -> Result<T, ApiError> {
+    let text = exchange(method, path, body, auth).await?;
+    let text = if text.trim().is_empty() { "null" } else { &text };
+    serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()))
+}
+
+/// The request itself (not generic, so that it is compiled once): the text of a 2xx answer, or
+/// the error.
+async fn exchange(
+    method: Method,
+    path: &str,
+    body: Body<'_>,
+    auth: Auth<'_>,
+) -> Result<String, ApiError> {
     let mut builder = RequestBuilder::new(path)
         .method(method.clone())
         .header("accept", "application/json, application/problem+json");
@@ -166,8 +179,7 @@ pub async fn call<T: DeserializeOwned>(
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     if (200..300).contains(&status) {
-        let text = if text.trim().is_empty() { "null" } else { &text };
-        return serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()));
+        return Ok(text);
     }
     let retry_after = response
         .headers()
@@ -337,13 +349,20 @@ pub mod provider {
 
     const BASE: &str = "/api/v1";
 
+    /// `{"items": [...]}` lists (admins, trunks).
+    #[derive(serde::Deserialize)]
+    struct Items<T> {
+        items: Vec<T>,
+    }
+
     async fn p<T: DeserializeOwned>(
         key: &str,
         method: Method,
         path: &str,
         body: Body<'_>,
     ) -> Result<T, ApiError> {
-        call(method, &format!("{BASE}{path}"), body, Auth::Bearer(key)).await
+        let path = format!("{BASE}{path}");
+        call(method, &path, body, Auth::Bearer(key)).await
     }
 
     fn org_path(slug: &str) -> String {
@@ -370,7 +389,8 @@ pub mod provider {
 
     pub async fn trunks(key: &str, slug: &str) -> Result<Vec<TrunkView>, ApiError> {
         let path = format!("{}/trunks", org_path(slug));
-        p(key, Method::GET, &path, Body::None).await
+        let list: Items<TrunkView> = p(key, Method::GET, &path, Body::None).await?;
+        Ok(list.items)
     }
 
     pub async fn put_trunk(
@@ -388,7 +408,7 @@ pub mod provider {
         p(key, Method::GET, &path, Body::None).await
     }
 
-    pub async fn add_did(key: &str, slug: &str, number: &str) -> Result<serde_json::Value, ApiError> {
+    pub async fn add_did(key: &str, slug: &str, number: &str) -> Result<DidList, ApiError> {
         let path = format!("{}/dids", org_path(slug));
         let body = DidCreate {
             number: number.trim().to_owned(),
@@ -403,7 +423,8 @@ pub mod provider {
 
     pub async fn admins(key: &str, slug: &str) -> Result<Vec<AdminView>, ApiError> {
         let path = format!("{}/admins", org_path(slug));
-        p(key, Method::GET, &path, Body::None).await
+        let list: Items<AdminView> = p(key, Method::GET, &path, Body::None).await?;
+        Ok(list.items)
     }
 
     pub async fn create_admin(
@@ -420,7 +441,7 @@ pub mod provider {
         slug: &str,
         file: &web_sys::Blob,
         content_type: &str,
-    ) -> Result<serde_json::Value, ApiError> {
+    ) -> Result<(), ApiError> {
         let path = format!("{}/logo", org_path(slug));
         p(key, Method::PUT, &path, Body::Blob(file, content_type)).await
     }

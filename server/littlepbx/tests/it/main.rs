@@ -13,3 +13,4 @@ mod provider_client;
 mod provider_isolation;
 mod provider_objects;
 mod provider_orgs;
+mod web;
