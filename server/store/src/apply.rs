@@ -121,7 +121,7 @@ impl Store {
         }
         self.checkpoint(Step::AfterValidate)?;
 
-        copy_layer(self, &txn, org, Layer::Draft, Layer::Applied, None).await?;
+        publish_changes(self, &txn, org, &changes).await?;
 
         let version = org_row.applied_version + 1;
         bump_versions(&txn, org, version).await?;
@@ -290,6 +290,130 @@ async fn copy_layer(
         .await?;
     }
     store.checkpoint(Step::AfterCopy)?;
+    Ok(())
+}
+
+/// Makes the applied layer equal to the draft by rewriting only the rows that differ: the rows of
+/// changed or removed objects are deleted from the applied layer, those of changed or added ones
+/// are copied over from the draft (`INSERT ... SELECT`). The diff was computed in this
+/// transaction with the org row locked, so it is exactly the difference.
+async fn publish_changes(
+    store: &Store,
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    changes: &[Change],
+) -> StoreResult<()> {
+    use domain::{ChangeKind, Subject};
+    let keys = |pick: fn(&Subject) -> Option<String>, kinds: &[ChangeKind]| -> Vec<String> {
+        changes
+            .iter()
+            .filter(|c| kinds.contains(&c.kind))
+            .filter_map(|c| pick(&c.subject))
+            .collect()
+    };
+    let extension = |s: &Subject| match s {
+        Subject::Extension(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let route = |s: &Subject| match s {
+        Subject::DidRoute(d) => Some(d.to_string()),
+        _ => None,
+    };
+    let gone = [ChangeKind::Removed, ChangeKind::Modified];
+    let fresh = [ChangeKind::Added, ChangeKind::Modified];
+    let options_changed = changes.iter().any(|c| c.subject == Subject::Options);
+    let [extensions, routes, settings] = LAYERED_TABLES else {
+        return Err(StoreError::Corrupt("layered table list".into()));
+    };
+    delete_keyed(txn, org, extensions.0, "number", &keys(extension, &gone)).await?;
+    delete_keyed(txn, org, routes.0, "did", &keys(route, &gone)).await?;
+    if options_changed {
+        delete_keyed(
+            txn,
+            org,
+            settings.0,
+            "layer",
+            &[Layer::Applied.as_str().to_owned()],
+        )
+        .await?;
+    }
+    store.checkpoint(Step::AfterClearTarget)?;
+    copy_keyed(txn, org, extensions, "number", &keys(extension, &fresh)).await?;
+    copy_keyed(txn, org, routes, "did", &keys(route, &fresh)).await?;
+    if options_changed {
+        copy_keyed(
+            txn,
+            org,
+            settings,
+            "layer",
+            &[Layer::Draft.as_str().to_owned()],
+        )
+        .await?;
+    }
+    store.checkpoint(Step::AfterCopy)?;
+    Ok(())
+}
+
+/// Rows per statement when deleting or copying by key.
+const KEY_CHUNK: usize = 500;
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Deletes the applied rows of `table` whose `key` column is one of `keys`.
+async fn delete_keyed(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    table: &str,
+    key: &str,
+    keys: &[String],
+) -> StoreResult<()> {
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let sql = format!(
+            "DELETE FROM {table} WHERE org_id = ? AND layer = ? AND {key} IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut values = vec![Value::from(org.0), Value::from(Layer::Applied.as_str())];
+        values.extend(chunk.iter().map(|k| Value::from(k.as_str())));
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Copies the draft rows of `table` whose `key` column is one of `keys` into the applied layer.
+async fn copy_keyed(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    (table, columns): &(&str, &[&str]),
+    key: &str,
+    keys: &[String],
+) -> StoreResult<()> {
+    let columns = columns.join(", ");
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let sql = format!(
+            "INSERT INTO {table} (org_id, layer, {columns}, revision) \
+             SELECT org_id, ?, {columns}, revision FROM {table} WHERE org_id = ? AND layer = ? AND {key} IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut values = vec![
+            Value::from(Layer::Applied.as_str()),
+            Value::from(org.0),
+            Value::from(Layer::Draft.as_str()),
+        ];
+        values.extend(chunk.iter().map(|k| Value::from(k.as_str())));
+        txn.execute_raw(Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await?;
+    }
     Ok(())
 }
 

@@ -75,7 +75,9 @@ impl Store {
     /// Creates a waiting job. Refused while the org has an unfinished one.
     pub async fn create_job(&self, org: OrgId, new: &NewJob<'_>) -> StoreResult<Job> {
         let now = now_ms();
-        let deadline = new.wait_for_calls.then(|| now + i64::from(new.max_wait_seconds) * 1000);
+        let deadline = new
+            .wait_for_calls
+            .then(|| now + i64::from(new.max_wait_seconds) * 1000);
         let model = apply_jobs::ActiveModel {
             id: sea_orm::ActiveValue::NotSet,
             org_id: sea_orm::ActiveValue::Set(org.0),
@@ -84,7 +86,9 @@ impl Store {
             requested_by: sea_orm::ActiveValue::Set(new.requested_by.to_owned()),
             requested_at: sea_orm::ActiveValue::Set(now),
             wait_for_calls: sea_orm::ActiveValue::Set(new.wait_for_calls),
-            max_wait_seconds: sea_orm::ActiveValue::Set(new.max_wait_seconds.min(i32::MAX as u32) as i32),
+            max_wait_seconds: sea_orm::ActiveValue::Set(
+                new.max_wait_seconds.min(i32::MAX as u32) as i32
+            ),
             email_to: sea_orm::ActiveValue::Set(new.email_to.map(str::to_owned)),
             calls_in_progress: sea_orm::ActiveValue::Set(None),
             deadline_at: sea_orm::ActiveValue::Set(deadline),
@@ -101,9 +105,15 @@ impl Store {
         match model.insert(self.connection()).await {
             Ok(job) => Ok(job),
             Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict(
-                "An Apply is already in progress for this PBX; wait for it to finish or stop it.".into(),
+                "An Apply is already in progress for this PBX; wait for it to finish or stop it."
+                    .into(),
             )),
-            Err(err) if matches!(err.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => {
+            Err(err)
+                if matches!(
+                    err.sql_err(),
+                    Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+                ) =>
+            {
                 Err(StoreError::NotFound("organization".into()))
             }
             Err(err) => Err(err.into()),
@@ -132,11 +142,20 @@ impl Store {
     pub async fn stop_job(&self, org: OrgId, id: i64) -> StoreResult<Job> {
         let now = now_ms();
         let result = apply_jobs::Entity::update_many()
-            .col_expr(apply_jobs::Column::State, Expr::value(JobState::Stopped.as_str()))
-            .col_expr(apply_jobs::Column::ActiveOrgId, Expr::value(Option::<i64>::None))
+            .col_expr(
+                apply_jobs::Column::State,
+                Expr::value(JobState::Stopped.as_str()),
+            )
+            .col_expr(
+                apply_jobs::Column::ActiveOrgId,
+                Expr::value(Option::<i64>::None),
+            )
             .col_expr(apply_jobs::Column::FinishedAt, Expr::value(now))
             .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now))
-            .col_expr(apply_jobs::Column::Message, Expr::value("Stopped before applying; nothing was changed."))
+            .col_expr(
+                apply_jobs::Column::Message,
+                Expr::value("Stopped before applying; nothing was changed."),
+            )
             .filter(apply_jobs::Column::OrgId.eq(org.0))
             .filter(apply_jobs::Column::Id.eq(id))
             .filter(apply_jobs::Column::State.eq(JobState::Waiting.as_str()))
@@ -176,10 +195,21 @@ impl Store {
     }
 
     /// Records the org's calls in progress on a waiting job.
-    pub async fn set_job_calls(&self, id: i64, calls: Option<u32>, message: Option<&str>) -> StoreResult<()> {
+    pub async fn set_job_calls(
+        &self,
+        id: i64,
+        calls: Option<u32>,
+        message: Option<&str>,
+    ) -> StoreResult<()> {
         apply_jobs::Entity::update_many()
-            .col_expr(apply_jobs::Column::CallsInProgress, Expr::value(calls.map(|c| c.min(i32::MAX as u32) as i32)))
-            .col_expr(apply_jobs::Column::Message, Expr::value(message.map(str::to_owned)))
+            .col_expr(
+                apply_jobs::Column::CallsInProgress,
+                Expr::value(calls.map(|c| c.min(i32::MAX as u32) as i32)),
+            )
+            .col_expr(
+                apply_jobs::Column::Message,
+                Expr::value(message.map(str::to_owned)),
+            )
             .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()))
             .filter(apply_jobs::Column::Id.eq(id))
             .filter(apply_jobs::Column::State.eq(JobState::Waiting.as_str()))
@@ -191,7 +221,10 @@ impl Store {
     /// Moves a waiting job to applying. `false` when it is no longer waiting (stopped meanwhile).
     pub async fn start_applying(&self, id: i64) -> StoreResult<bool> {
         let result = apply_jobs::Entity::update_many()
-            .col_expr(apply_jobs::Column::State, Expr::value(JobState::Applying.as_str()))
+            .col_expr(
+                apply_jobs::Column::State,
+                Expr::value(JobState::Applying.as_str()),
+            )
             .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()))
             .filter(apply_jobs::Column::Id.eq(id))
             .filter(apply_jobs::Column::State.eq(JobState::Waiting.as_str()))
@@ -201,16 +234,33 @@ impl Store {
     }
 
     /// Ends a job in `state` (done, failed or stopped) and frees the org for the next one.
-    pub async fn finish_job(&self, id: i64, state: JobState, outcome: &JobOutcome) -> StoreResult<()> {
+    pub async fn finish_job(
+        &self,
+        id: i64,
+        state: JobState,
+        outcome: &JobOutcome,
+    ) -> StoreResult<()> {
         let now = now_ms();
         let mut update = apply_jobs::Entity::update_many()
             .col_expr(apply_jobs::Column::State, Expr::value(state.as_str()))
-            .col_expr(apply_jobs::Column::ActiveOrgId, Expr::value(Option::<i64>::None))
+            .col_expr(
+                apply_jobs::Column::ActiveOrgId,
+                Expr::value(Option::<i64>::None),
+            )
             .col_expr(apply_jobs::Column::FinishedAt, Expr::value(now))
             .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now))
-            .col_expr(apply_jobs::Column::Message, Expr::value(outcome.message.clone()))
-            .col_expr(apply_jobs::Column::LeaseOwner, Expr::value(Option::<String>::None))
-            .col_expr(apply_jobs::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(
+                apply_jobs::Column::Message,
+                Expr::value(outcome.message.clone()),
+            )
+            .col_expr(
+                apply_jobs::Column::LeaseOwner,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                apply_jobs::Column::LeaseUntil,
+                Expr::value(Option::<i64>::None),
+            )
             .filter(apply_jobs::Column::Id.eq(id))
             .filter(apply_jobs::Column::ActiveOrgId.is_not_null());
         if let Some(issues) = &outcome.issues_json {
@@ -224,23 +274,40 @@ impl Store {
     }
 
     /// Records how sending the "applied" e-mail went, and whether FreeSWITCH was told.
-    pub async fn set_job_notes(&self, id: i64, email_status: Option<&str>, fs_status: Option<&str>) -> StoreResult<()> {
-        let mut update = apply_jobs::Entity::update_many().col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()));
+    pub async fn set_job_notes(
+        &self,
+        id: i64,
+        email_status: Option<&str>,
+        fs_status: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut update = apply_jobs::Entity::update_many()
+            .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()));
         if let Some(email) = email_status {
             update = update.col_expr(apply_jobs::Column::EmailStatus, Expr::value(email));
         }
         if let Some(fs) = fs_status {
             update = update.col_expr(apply_jobs::Column::FsStatus, Expr::value(fs));
         }
-        update.filter(apply_jobs::Column::Id.eq(id)).exec(self.connection()).await?;
+        update
+            .filter(apply_jobs::Column::Id.eq(id))
+            .exec(self.connection())
+            .await?;
         Ok(())
     }
 }
 
 /// Moves the job to `syncing` inside the Apply transaction.
-pub(crate) async fn mark_applied_in<C: sea_orm::ConnectionTrait>(conn: &C, org: OrgId, id: i64, version: i64) -> StoreResult<()> {
+pub(crate) async fn mark_applied_in<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    org: OrgId,
+    id: i64,
+    version: i64,
+) -> StoreResult<()> {
     let result = apply_jobs::Entity::update_many()
-        .col_expr(apply_jobs::Column::State, Expr::value(JobState::Syncing.as_str()))
+        .col_expr(
+            apply_jobs::Column::State,
+            Expr::value(JobState::Syncing.as_str()),
+        )
         .col_expr(apply_jobs::Column::AppliedVersion, Expr::value(version))
         .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()))
         .filter(apply_jobs::Column::Id.eq(id))
@@ -249,8 +316,9 @@ pub(crate) async fn mark_applied_in<C: sea_orm::ConnectionTrait>(conn: &C, org: 
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(StoreError::Conflict("The Apply job is no longer applying.".into()));
+        return Err(StoreError::Conflict(
+            "The Apply job is no longer applying.".into(),
+        ));
     }
     Ok(())
 }
-

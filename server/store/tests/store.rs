@@ -768,63 +768,243 @@ db_test!(
     }
 );
 
-db_test!(one_unfinished_job_per_org_and_leases, |url: String| async move {
-    use store::jobs::{JobOutcome, JobState, NewJob};
-    let store = open(&url).await;
-    let acme = new_org(&store, "acme").await;
-    let globex = new_org(&store, "globex").await;
-    let new = NewJob { requested_by: "ann@example.com", wait_for_calls: true, max_wait_seconds: 60, email_to: None };
-    let job = store.create_job(acme, &new).await.unwrap();
-    assert_eq!(job.state, "waiting");
-    assert!(job.deadline_at.unwrap() > job.requested_at);
-    let err = store.create_job(acme, &new).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("already in progress")), "{err:?}");
-    let other = store.create_job(globex, &new).await.expect("another org is not blocked");
+db_test!(
+    one_unfinished_job_per_org_and_leases,
+    |url: String| async move {
+        use store::jobs::{JobOutcome, JobState, NewJob};
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        let new = NewJob {
+            requested_by: "ann@example.com",
+            wait_for_calls: true,
+            max_wait_seconds: 60,
+            email_to: None,
+        };
+        let job = store.create_job(acme, &new).await.unwrap();
+        assert_eq!(job.state, "waiting");
+        assert!(job.deadline_at.unwrap() > job.requested_at);
+        let err = store.create_job(acme, &new).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("already in progress")),
+            "{err:?}"
+        );
+        let other = store
+            .create_job(globex, &new)
+            .await
+            .expect("another org is not blocked");
 
-    // Leases: the first instance takes both jobs, a second one gets none until they expire.
-    assert_eq!(store.claim_jobs("instance-a", 60_000).await.unwrap().len(), 2);
-    assert_eq!(store.claim_jobs("instance-b", 60_000).await.unwrap().len(), 0);
-    assert_eq!(store.claim_jobs("instance-a", 60_000).await.unwrap().len(), 2, "the owner renews");
-    assert_eq!(store.claim_jobs("instance-c", -1).await.unwrap().len(), 0);
+        // Leases: the first instance takes both jobs, a second one gets none until they expire.
+        assert_eq!(
+            store.claim_jobs("instance-a", 60_000).await.unwrap().len(),
+            2
+        );
+        assert_eq!(
+            store.claim_jobs("instance-b", 60_000).await.unwrap().len(),
+            0
+        );
+        assert_eq!(
+            store.claim_jobs("instance-a", 60_000).await.unwrap().len(),
+            2,
+            "the owner renews"
+        );
+        assert_eq!(store.claim_jobs("instance-c", -1).await.unwrap().len(), 0);
 
-    // Stop works only while waiting, and frees the org.
-    let stopped = store.stop_job(acme, job.id).await.unwrap();
-    assert_eq!(stopped.state, "stopped");
-    assert!(matches!(store.stop_job(acme, job.id).await, Err(StoreError::Conflict(_))));
-    assert!(matches!(store.stop_job(acme, other.id).await, Err(StoreError::NotFound(_))), "another org's job is not found");
-    let second = store.create_job(acme, &new).await.expect("free again after stop");
+        // Stop works only while waiting, and frees the org.
+        let stopped = store.stop_job(acme, job.id).await.unwrap();
+        assert_eq!(stopped.state, "stopped");
+        assert!(matches!(
+            store.stop_job(acme, job.id).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(
+            matches!(
+                store.stop_job(acme, other.id).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "another org's job is not found"
+        );
+        let second = store
+            .create_job(acme, &new)
+            .await
+            .expect("free again after stop");
 
-    // Applying: the Apply transaction itself moves the job to syncing.
-    store.create_extension(acme, &extension("101", NoAnswer::Voicemail)).await.unwrap();
-    assert!(store.start_applying(second.id).await.unwrap());
-    assert!(matches!(store.stop_job(acme, second.id).await, Err(StoreError::Conflict(_))), "too late to stop");
-    let emergency = emergency();
-    let request = ApplyRequest { applied_by: "ann@example.com", job_id: Some(second.id), emergency_numbers: &emergency };
-    let outcome = store.apply(acme, &request, |_| vec![]).await.unwrap();
-    let synced = store.job(acme, second.id).await.unwrap();
-    assert_eq!(synced.state, "syncing");
-    assert_eq!(synced.applied_version, Some(outcome.version));
-    assert_eq!(store.apply_history(acme, 1).await.unwrap()[0].job_id, Some(second.id));
-    store.finish_job(second.id, JobState::Done, &JobOutcome { message: Some("Applied.".into()), ..Default::default() }).await.unwrap();
-    let done = store.latest_job(acme).await.unwrap().unwrap();
-    assert_eq!((done.id, done.state.as_str(), done.active_org_id), (second.id, "done", None));
-    store.set_job_notes(second.id, Some("sent"), Some("told")).await.unwrap();
-    assert_eq!(store.job(acme, second.id).await.unwrap().email_status.as_deref(), Some("sent"));
-});
+        // Applying: the Apply transaction itself moves the job to syncing.
+        store
+            .create_extension(acme, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        assert!(store.start_applying(second.id).await.unwrap());
+        assert!(
+            matches!(
+                store.stop_job(acme, second.id).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "too late to stop"
+        );
+        let emergency = emergency();
+        let request = ApplyRequest {
+            applied_by: "ann@example.com",
+            job_id: Some(second.id),
+            emergency_numbers: &emergency,
+        };
+        let outcome = store.apply(acme, &request, |_| vec![]).await.unwrap();
+        let synced = store.job(acme, second.id).await.unwrap();
+        assert_eq!(synced.state, "syncing");
+        assert_eq!(synced.applied_version, Some(outcome.version));
+        assert_eq!(
+            store.apply_history(acme, 1).await.unwrap()[0].job_id,
+            Some(second.id)
+        );
+        store
+            .finish_job(
+                second.id,
+                JobState::Done,
+                &JobOutcome {
+                    message: Some("Applied.".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let done = store.latest_job(acme).await.unwrap().unwrap();
+        assert_eq!(
+            (done.id, done.state.as_str(), done.active_org_id),
+            (second.id, "done", None)
+        );
+        store
+            .set_job_notes(second.id, Some("sent"), Some("told"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .job(acme, second.id)
+                .await
+                .unwrap()
+                .email_status
+                .as_deref(),
+            Some("sent")
+        );
+    }
+);
 
-db_test!(a_failed_apply_leaves_its_job_applying, |url: String| async move {
-    use store::jobs::NewJob;
-    let store = open(&url).await;
-    let org = new_org(&store, "acme").await;
-    store.create_extension(org, &extension("101", NoAnswer::Voicemail)).await.unwrap();
-    let job = store.create_job(org, &NewJob { requested_by: "x", wait_for_calls: false, max_wait_seconds: 0, email_to: None }).await.unwrap();
-    assert!(store.start_applying(job.id).await.unwrap());
-    store.fail_next_at(Step::AfterCommands);
-    let emergency = emergency();
-    let request = ApplyRequest { applied_by: "x", job_id: Some(job.id), emergency_numbers: &emergency };
-    assert!(store.apply(org, &request, |_| vec![]).await.is_err());
-    let after = store.job(org, job.id).await.unwrap();
-    assert_eq!(after.state, "applying", "the job state rolled back with the Apply");
-    assert_eq!(after.applied_version, None);
-    assert!(store.apply_history(org, 10).await.unwrap().iter().all(|h| h.job_id != Some(job.id)));
-});
+db_test!(
+    a_failed_apply_leaves_its_job_applying,
+    |url: String| async move {
+        use store::jobs::NewJob;
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let job = store
+            .create_job(
+                org,
+                &NewJob {
+                    requested_by: "x",
+                    wait_for_calls: false,
+                    max_wait_seconds: 0,
+                    email_to: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(store.start_applying(job.id).await.unwrap());
+        store.fail_next_at(Step::AfterCommands);
+        let emergency = emergency();
+        let request = ApplyRequest {
+            applied_by: "x",
+            job_id: Some(job.id),
+            emergency_numbers: &emergency,
+        };
+        assert!(store.apply(org, &request, |_| vec![]).await.is_err());
+        let after = store.job(org, job.id).await.unwrap();
+        assert_eq!(
+            after.state, "applying",
+            "the job state rolled back with the Apply"
+        );
+        assert_eq!(after.applied_version, None);
+        assert!(store
+            .apply_history(org, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|h| h.job_id != Some(job.id)));
+    }
+);
+
+db_test!(
+    apply_rewrites_exactly_the_changed_rows,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        let did = E164::parse("+15550100100").unwrap();
+        store.add_did(org, &did).await.unwrap();
+        for n in ["101", "102", "103"] {
+            store
+                .create_extension(org, &extension(n, NoAnswer::Voicemail))
+                .await
+                .unwrap();
+        }
+        apply(&store, org).await.unwrap();
+        // One of each: modified, removed, added, a route and the options.
+        let draft = store.load_draft(org).await.unwrap();
+        let rev = |n: &str| {
+            draft
+                .extensions
+                .iter()
+                .find(|e| e.value.number.as_str() == n)
+                .unwrap()
+                .revision
+        };
+        let n101 = ExtensionNumber::parse("101").unwrap();
+        store
+            .update_extension(org, &n101, rev("101"), |e| {
+                e.do_not_disturb = true;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        store
+            .delete_extension(org, &ExtensionNumber::parse("102").unwrap(), rev("102"))
+            .await
+            .unwrap();
+        store
+            .create_extension(org, &extension("104", NoAnswer::Hangup))
+            .await
+            .unwrap();
+        store
+            .set_did_route(org, &did, Some(n101.clone()), draft.did_routes[0].revision)
+            .await
+            .unwrap();
+        store
+            .update_options(org, draft.options.revision, |o| {
+                o.moh_enabled = false;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let outcome = apply(&store, org).await.unwrap();
+        assert_eq!(outcome.changes.len(), 5);
+        let applied = store.load_layer(org, Layer::Applied).await.unwrap();
+        assert_eq!(
+            applied,
+            store
+                .load_layer(org, Layer::Draft)
+                .await
+                .unwrap()
+                .normalized()
+        );
+        assert_eq!(
+            applied
+                .extensions
+                .iter()
+                .map(|e| e.number.as_str())
+                .collect::<Vec<_>>(),
+            ["100", "101", "103", "104"]
+        );
+        assert!(!applied.options.moh_enabled);
+        assert_eq!(store.pending_changes(org).await.unwrap(), vec![]);
+    }
+);
