@@ -142,6 +142,24 @@ async fn find_org<C: ConnectionTrait>(
         .transpose()
 }
 
+pub(crate) async fn org_in<C: ConnectionTrait>(conn: &C, org: OrgId) -> StoreResult<Org> {
+    find_org(conn, organizations::Column::Id.eq(org.0).into())
+        .await?
+        .ok_or_else(|| StoreError::NotFound("organization".into()))
+}
+
+pub(crate) async fn all_orgs_in<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Org>> {
+    organizations::Entity::find()
+        .select_only()
+        .columns(org_columns())
+        .into_model::<OrgRow>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(org_from_row)
+        .collect()
+}
+
 /// The logo as stored: media type and bytes.
 pub struct Logo {
     pub mime: String,
@@ -265,17 +283,9 @@ impl Store {
         Ok((orgs, total))
     }
 
-    /// Every org, for the XML snapshot index (no logos).
+    /// Every org (no logos).
     pub async fn all_orgs(&self) -> StoreResult<Vec<Org>> {
-        organizations::Entity::find()
-            .select_only()
-            .columns(org_columns())
-            .into_model::<OrgRow>()
-            .all(self.connection())
-            .await?
-            .into_iter()
-            .map(org_from_row)
-            .collect()
+        all_orgs_in(self.connection()).await
     }
 
     /// Changes name, status or limits. A status or limit change reaches FreeSWITCH at once.

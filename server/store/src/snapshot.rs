@@ -25,7 +25,7 @@ pub struct AppliedSnapshot {
 impl Store {
     pub async fn applied_snapshot(&self, org: OrgId) -> StoreResult<AppliedSnapshot> {
         let txn = self.connection().begin().await?;
-        let record = self.org(org).await?;
+        let record = crate::orgs::org_in(&txn, org).await?;
         let config = load_layer_in(&txn, org, Layer::Applied).await?.normalized();
         let dids = owned_dids(&txn, org).await?;
         let trunks = trunks_in(&txn, org).await?;
@@ -69,5 +69,92 @@ impl Store {
             .into_iter()
             .map(|r| (OrgId(r.id), r.xml_version))
             .collect())
+    }
+}
+
+impl Store {
+    /// The applied snapshot of every org, read in a handful of queries (not a round per org):
+    /// how an instance fills its XML cache at start-up.
+    pub async fn all_applied_snapshots(&self) -> StoreResult<Vec<AppliedSnapshot>> {
+        use std::collections::HashMap;
+
+        use crate::convert::{extension_from_row, options_from_row, route_from_row};
+        use crate::entities::{did_routes, dids, extensions, org_settings, trunks};
+        use sea_orm::QueryOrder;
+
+        let txn = self.connection().begin().await?;
+        let orgs = crate::orgs::all_orgs_in(&txn).await?;
+        let mut by_org: HashMap<i64, AppliedSnapshot> = orgs
+            .into_iter()
+            .map(|org| {
+                let id = org.id.0;
+                (
+                    id,
+                    AppliedSnapshot {
+                        org,
+                        config: OrgConfig::default(),
+                        dids: vec![],
+                        trunks: vec![],
+                    },
+                )
+            })
+            .collect();
+        let applied = Layer::Applied.as_str();
+        for row in extensions::Entity::find()
+            .filter(extensions::Column::Layer.eq(applied))
+            .order_by_asc(extensions::Column::OrgId)
+            .order_by_asc(extensions::Column::Number)
+            .all(&txn)
+            .await?
+        {
+            if let Some(snapshot) = by_org.get_mut(&row.org_id) {
+                snapshot.config.extensions.push(extension_from_row(&row)?);
+            }
+        }
+        for row in did_routes::Entity::find()
+            .filter(did_routes::Column::Layer.eq(applied))
+            .order_by_asc(did_routes::Column::Did)
+            .all(&txn)
+            .await?
+        {
+            if let Some(snapshot) = by_org.get_mut(&row.org_id) {
+                snapshot.config.did_routes.push(route_from_row(&row)?);
+            }
+        }
+        for row in org_settings::Entity::find()
+            .filter(org_settings::Column::Layer.eq(applied))
+            .all(&txn)
+            .await?
+        {
+            if let Some(snapshot) = by_org.get_mut(&row.org_id) {
+                snapshot.config.options = options_from_row(&row)?;
+            }
+        }
+        for row in dids::Entity::find()
+            .order_by_asc(dids::Column::E164)
+            .all(&txn)
+            .await?
+        {
+            if let Some(snapshot) = by_org.get_mut(&row.org_id) {
+                let did = E164::parse(&row.e164)
+                    .map_err(|e| StoreError::Corrupt(format!("DID row {}: {e}", row.id)))?;
+                snapshot.dids.push(did);
+            }
+        }
+        for row in trunks::Entity::find()
+            .order_by_asc(trunks::Column::Role)
+            .all(&txn)
+            .await?
+        {
+            if let Some(snapshot) = by_org.get_mut(&row.org_id) {
+                snapshot
+                    .trunks
+                    .push(crate::telephony::trunk_from_row(&row)?);
+            }
+        }
+        txn.commit().await?;
+        let mut snapshots: Vec<AppliedSnapshot> = by_org.into_values().collect();
+        snapshots.sort_by_key(|s| s.org.id);
+        Ok(snapshots)
     }
 }

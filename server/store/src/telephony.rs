@@ -52,7 +52,7 @@ pub(crate) async fn touch_xml<C: ConnectionTrait>(conn: &C, org: OrgId) -> Store
     Ok(())
 }
 
-fn trunk_from_row(row: &trunks::Model) -> StoreResult<StoredTrunk> {
+pub(crate) fn trunk_from_row(row: &trunks::Model) -> StoreResult<StoredTrunk> {
     let c = |e: domain::ValueError| StoreError::Corrupt(format!("trunk row {}: {e}", row.id));
     let role = TrunkRole::parse(&row.role).map_err(c)?;
     let config = if row.same_as_inbound {

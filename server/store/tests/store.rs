@@ -1008,3 +1008,47 @@ db_test!(
         assert_eq!(store.pending_changes(org).await.unwrap(), vec![]);
     }
 );
+
+db_test!(
+    bulk_snapshots_equal_single_snapshots,
+    |url: String| async move {
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        store
+            .add_did(acme, &E164::parse("+15550100100").unwrap())
+            .await
+            .unwrap();
+        store
+            .create_extension(globex, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        apply(&store, globex).await.unwrap();
+        store
+            .set_trunk(
+                acme,
+                TrunkRole::Inbound,
+                &TrunkConfig::Own(trunk_settings()),
+                PasswordChange::Set("enc".into()),
+                &[],
+            )
+            .await
+            .unwrap();
+        let all = store.all_applied_snapshots().await.unwrap();
+        assert_eq!(all.len(), 2);
+        for snapshot in all {
+            let single = store.applied_snapshot(snapshot.org.id).await.unwrap();
+            assert_eq!(snapshot.org, single.org);
+            assert_eq!(snapshot.config, single.config);
+            assert_eq!(snapshot.dids, single.dids);
+            assert_eq!(snapshot.trunks, single.trunks);
+        }
+        let globex_snapshot = store.applied_snapshot(globex).await.unwrap();
+        assert_eq!(
+            globex_snapshot.config.extensions.len(),
+            2,
+            "only applied rows: 100 and 101"
+        );
+        assert!(globex_snapshot.trunks.is_empty() && globex_snapshot.dids.is_empty());
+    }
+);
