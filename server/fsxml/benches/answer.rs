@@ -107,6 +107,11 @@ fn bench(c: &mut Criterion) {
     let sip_auth = fixture("10_directory_register_sip_auth.txt");
     let dialplan = fixture("21_dialplan_call_1001_to_1002.txt")
         .replace("Hunt-Context=acme.test", "Hunt-Context=org_acme");
+    c.bench_function("parse_only/dialplan", |b| {
+        b.iter(|| {
+            Request::parse(black_box(dialplan.as_bytes())).map(|r| r.hunt_context().map(str::len))
+        })
+    });
     for (name, body) in [("sip_auth", sip_auth), ("dialplan", dialplan)] {
         c.bench_function(name, |b| {
             b.iter(|| {

@@ -3,8 +3,11 @@
 //! The body is `hostname=..&section=..&tag_name=..&key_name=..&key_value=..` (these five are
 //! written raw by mod_xml_curl, not URL-encoded, and `key_value` often comes from a SIP header)
 //! followed by every header of the lookup event, URL-encoded. Everything is decoded with the same
-//! lenient form decoder and kept as borrowed pairs in arrival order: this is the hot path (every
-//! REGISTER and call), so parsing allocates only for values that needed decoding.
+//! lenient form rules (`+` is a space, `%XX` a byte, invalid UTF-8 replaced) and kept in arrival
+//! order. This is the hot path (every REGISTER and call; a dialplan lookup has ~170
+//! parameters), so names are decoded while splitting but values only when first read, and
+//! nothing is copied that needed no decoding. The lazy values make a `Request` `Send` but not
+//! `Sync`: parse and answer it on one thread.
 //!
 //! Nothing here is trusted. A raw `key_value` can smuggle `&name=value` pairs into the body, and
 //! sofia copies SIP headers of the caller into some lookups under their own names. So the typed
@@ -12,6 +15,9 @@
 //! parameter reads as absent and [`Request::is_ambiguous`] tells the renderers to refuse.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Why a body is not a mod_xml_curl request at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,16 +86,71 @@ pub struct SipAuth<'r> {
     pub from_host: &'r str,
 }
 
+/// One parameter: the decoded name, the raw value and its decoding once read.
+#[derive(Debug, Clone)]
+struct Param<'a> {
+    name: Cow<'a, str>,
+    raw: &'a [u8],
+    value: OnceCell<Cow<'a, str>>,
+}
+
+impl<'a> Param<'a> {
+    fn new(piece: &'a [u8]) -> Self {
+        let (name, raw) = match piece.iter().position(|&b| b == b'=') {
+            Some(i) => (&piece[..i], &piece[i + 1..]),
+            None => (piece, &piece[piece.len()..]),
+        };
+        Self {
+            name: decode(name),
+            raw,
+            value: OnceCell::new(),
+        }
+    }
+
+    fn value(&self) -> &str {
+        self.value.get_or_init(|| decode(self.raw))
+    }
+}
+
+/// Form decoding: `+` is a space, `%XX` a byte (an invalid escape stays as it is), then UTF-8
+/// with invalid sequences replaced. Borrows when nothing needs decoding.
+fn decode(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+        return String::from_utf8_lossy(raw);
+    }
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        let hex = |j: usize| raw.get(j).and_then(|&c| (c as char).to_digit(16));
+        match b {
+            b'+' => bytes.push(b' '),
+            b'%' => match (hex(i + 1), hex(i + 2)) {
+                (Some(hi), Some(lo)) => {
+                    bytes.push((hi * 16 + lo) as u8);
+                    i += 2;
+                }
+                _ => bytes.push(b'%'),
+            },
+            _ => bytes.push(b),
+        }
+        i += 1;
+    }
+    Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// One mod_xml_curl request, borrowing from the body.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
-    params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    params: Vec<Param<'a>>,
     section: Section,
+    /// The first security-relevant parameter found more than once, computed while parsing.
+    ambiguous: Option<&'static str>,
 }
 
 /// Parameter names whose repetition makes a request ambiguous. Most are written once by
 /// FreeSWITCH; a second copy can only come from a smuggled or copied header.
-const CRITICAL: &[&str] = &[
+const CRITICAL: [&str; 41] = [
     "section",
     "tag_name",
     "key_name",
@@ -133,58 +194,97 @@ const CRITICAL: &[&str] = &[
     "proto",
 ];
 
+/// Slot of each critical name, built once: a dialplan lookup has ~170 parameters and a hash
+/// lookup per parameter is much cheaper than comparing each with every critical name.
+fn critical_slots() -> &'static HashMap<&'static str, usize> {
+    static SLOTS: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        CRITICAL
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (*name, i))
+            .collect()
+    })
+}
+
+/// The first critical name that occurs more than once, in one pass.
+fn first_repeated(params: &[Param<'_>]) -> Option<&'static str> {
+    let slots = critical_slots();
+    let mut seen = [0u8; CRITICAL.len()];
+    let mut first: Option<usize> = None;
+    for p in params {
+        if let Some(&slot) = slots.get(p.name.as_ref()) {
+            seen[slot] = seen[slot].saturating_add(1);
+            if seen[slot] == 2 && first.is_none_or(|f| slot < f) {
+                first = Some(slot);
+            }
+        }
+    }
+    first.map(|slot| CRITICAL[slot])
+}
+
 impl<'a> Request<'a> {
     /// Decodes a form body. Never panics; invalid UTF-8 is replaced, not refused.
     pub fn parse(body: &'a [u8]) -> Result<Self, ParseError> {
-        let params: Vec<_> = form_urlencoded::parse(body).collect();
-        let mut sections = params.iter().filter(|(k, _)| k == "section");
+        let params: Vec<Param<'a>> = body
+            .split(|&b| b == b'&')
+            .filter(|piece| !piece.is_empty())
+            .map(Param::new)
+            .collect();
+        let mut sections = params.iter().filter(|p| p.name == "section");
         let section = match (sections.next(), sections.next()) {
             (None, _) => return Err(ParseError::MissingSection),
             (Some(_), Some(_)) => return Err(ParseError::DuplicateSection),
-            (Some((_, value)), None) => parse_section(value),
+            (Some(p), None) => parse_section(p.value()),
         };
-        Ok(Self { params, section })
+        let ambiguous = first_repeated(&params);
+        Ok(Self {
+            params,
+            section,
+            ambiguous,
+        })
     }
 
     pub fn section(&self) -> Section {
         self.section
     }
 
-    /// All parameters in arrival order, for generic access and logging.
-    pub fn params(&self) -> &[(Cow<'a, str>, Cow<'a, str>)] {
-        &self.params
+    /// All parameters in arrival order, decoded, for generic access and logging.
+    pub fn params<'s>(&'s self) -> impl Iterator<Item = (&'s str, &'s str)> + use<'s, 'a> {
+        self.params.iter().map(|p| (p.name.as_ref(), p.value()))
     }
 
     /// The value of `name` when it occurs exactly once; `None` when absent or repeated.
     pub fn param(&self, name: &str) -> Option<&str> {
         let mut found = None;
-        for (key, value) in &self.params {
-            if key == name {
+        for p in &self.params {
+            if p.name == name {
                 if found.is_some() {
                     return None;
                 }
-                found = Some(value.as_ref());
+                found = Some(p);
             }
         }
-        found
+        found.map(Param::value)
     }
 
     /// Every value of `name`, in order.
-    pub fn param_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+    pub fn param_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + use<'s, 'a> {
         self.params
             .iter()
-            .filter(move |(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
+            .filter(move |p| p.name == name)
+            .map(Param::value)
     }
 
     /// How often `name` occurs.
     pub fn count(&self, name: &str) -> usize {
-        self.params.iter().filter(|(k, _)| k == name).count()
+        self.params.iter().filter(|p| p.name == name).count()
     }
 
-    /// The first security-relevant parameter that occurs more than once, if any.
+    /// The first security-relevant parameter (in the order of the internal list) that occurs
+    /// more than once, if any.
     pub fn is_ambiguous(&self) -> Option<&'static str> {
-        CRITICAL.iter().copied().find(|name| self.count(name) > 1)
+        self.ambiguous
     }
 
     /// A non-empty, unique value.
@@ -297,15 +397,15 @@ impl<'a> Request<'a> {
 
     fn prefixed(&self, prefix: &str, name: &str) -> Option<&str> {
         let mut found = None;
-        for (key, value) in &self.params {
-            if key.strip_prefix(prefix) == Some(name) {
+        for p in &self.params {
+            if p.name.strip_prefix(prefix) == Some(name) {
                 if found.is_some() {
                     return None;
                 }
-                found = Some(value.as_ref());
+                found = Some(p);
             }
         }
-        found.filter(|v| !v.is_empty())
+        found.map(Param::value).filter(|v| !v.is_empty())
     }
 }
 
@@ -367,6 +467,25 @@ mod tests {
         assert_eq!(req.caller("Destination-Number"), Some("1002"));
         assert_eq!(req.variable("x"), None);
         assert_eq!(req.variable("missing"), None);
+    }
+
+    #[test]
+    fn decoding_matches_form_urlencoded() {
+        let samples: [&[u8]; 7] = [
+            b"a+b%20c",
+            b"%",
+            b"%4",
+            b"%zz%41",
+            b"%E2%82%AC",
+            b"%ff",
+            b"plain=with=equals",
+        ];
+        for raw in samples {
+            let expected: String = form_urlencoded::parse(&[b"k=", raw].concat())
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            assert_eq!(decode(raw), expected, "{raw:?}");
+        }
     }
 
     #[test]
