@@ -58,13 +58,15 @@ pub enum Reason {
     DomainWithoutUser(&'static str),
     /// A domain without users (domain-only lookups).
     Domain,
-    /// Gateways for a sofia profile; `omitted_orgs` > 0 means the 1 MiB limit cut the list.
+    /// Gateways for a sofia profile. `omitted_orgs` > 0 means whole orgs were left out to stay
+    /// under the size limit (or, never expected, because a value could not be written): log it
+    /// as an error, those orgs' carriers are not reachable.
     Gateways {
         gateways: usize,
         omitted_orgs: usize,
     },
-    /// The carrier ACL users.
-    NetworkList(usize),
+    /// The carrier ACL users; `omitted` > 0 means the size limit cut the list (log as error).
+    NetworkList { blocks: usize, omitted: usize },
     /// The ACL pseudo-user sofia loads when a carrier address matched.
     TrunkUser,
     /// A dialplan that routes the call; the text says how.
@@ -75,7 +77,8 @@ pub enum Reason {
     Chatplan,
     /// A chatplan that drops a message; the text says why.
     ChatplanRefused(&'static str),
-    /// `local_stream.conf`; `omitted_orgs` > 0 means the 1 MiB limit cut the list.
+    /// `local_stream.conf`; `omitted_orgs` > 0 means orgs were left out to stay under the size
+    /// limit (they play silence or the default; log as error).
     LocalStream { streams: usize, omitted_orgs: usize },
     /// A value could not be written safely; the answer fell back to a refusal.
     Unwritable(Unwritable),
@@ -97,7 +100,12 @@ impl fmt::Display for Reason {
                     "gateways: {gateways} (orgs omitted for size: {omitted_orgs})"
                 )
             }
-            Reason::NetworkList(n) => write!(f, "network list: {n} blocks"),
+            Reason::NetworkList { blocks, omitted } => {
+                write!(
+                    f,
+                    "network list: {blocks} blocks (omitted for size: {omitted})"
+                )
+            }
             Reason::TrunkUser => f.write_str("trunk ACL user"),
             Reason::Dialplan(how) => write!(f, "dialplan: {how}"),
             Reason::DialplanRefused(why) => write!(f, "dialplan refused: {why}"),
@@ -148,6 +156,11 @@ impl Answer {
 
     pub(crate) fn with_auth(mut self, auth: AuthCheck) -> Self {
         self.auth = auth;
+        self
+    }
+
+    pub(crate) fn with_reason(mut self, reason: Reason) -> Self {
+        self.reason = reason;
         self
     }
 

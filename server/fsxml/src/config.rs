@@ -28,11 +28,7 @@ pub(crate) fn answer(req: &Request<'_>, lookup: &impl Lookup, settings: &Setting
     }
     match local_stream(lookup, settings) {
         Ok(answer) => answer,
-        Err(u) => {
-            let mut answer = Answer::not_found("unwritable");
-            answer.reason = Reason::Unwritable(u);
-            answer
-        }
+        Err(u) => Answer::not_found("unwritable").with_reason(Reason::Unwritable(u)),
     }
 }
 

@@ -81,27 +81,20 @@ fn without_user(domain: &str, why: &'static str) -> Answer {
     }
 }
 
-impl Answer {
-    fn with_reason(mut self, reason: Reason) -> Self {
-        self.reason = reason;
-        self
-    }
-}
-
 fn domain_only(org: &OrgView, settings: &Settings) -> Answer {
     if !org.is_active() {
         return without_user(org.domain().as_str(), "org suspended");
     }
     let mut doc = Doc::new("directory");
     let written = write_domain_head(&mut doc, org, settings).and_then(|()| doc.close());
-    finish(doc, written, Reason::Domain, org)
+    finish(doc, written, Reason::Domain, org.domain().as_str())
 }
 
-fn finish(doc: Doc, written: Result<(), Unwritable>, reason: Reason, org: &OrgView) -> Answer {
+/// The finished document, or the domain without users when a value could not be written.
+fn finish(doc: Doc, written: Result<(), Unwritable>, reason: Reason, domain: &str) -> Answer {
     match written {
         Ok(()) => Answer::new(doc.finish(), reason),
-        Err(u) => without_user(org.domain().as_str(), "unwritable value")
-            .with_reason(Reason::Unwritable(u)),
+        Err(u) => without_user(domain, "unwritable value").with_reason(Reason::Unwritable(u)),
     }
 }
 
@@ -221,7 +214,7 @@ pub fn digest_matches(auth: &SipAuth<'_>, ext: &Extension) -> bool {
 fn render_user(org: &OrgView, ext: &Extension, settings: &Settings) -> Answer {
     let mut doc = Doc::new("directory");
     let written = write_user_doc(&mut doc, org, ext, settings);
-    finish(doc, written, Reason::User, org)
+    finish(doc, written, Reason::User, org.domain().as_str())
 }
 
 /// Opens `<domain>` with its params and variables (left open).
@@ -339,7 +332,7 @@ fn gateways(req: &Request<'_>, lookup: &impl Lookup, settings: &Settings) -> Ans
             gateways: count,
             omitted_orgs: 0,
         },
-        org,
+        org.domain().as_str(),
     )
     .for_org(org.slug().as_str())
 }
@@ -474,25 +467,26 @@ fn network_list(req: &Request<'_>, lookup: &impl Lookup, settings: &Settings) ->
     }
     let mut doc = Doc::new("directory");
     let budget = settings.max_answer_bytes.saturating_sub(CLOSING_RESERVE);
-    let mut count = 0;
+    let (mut blocks, mut omitted) = (0, 0);
     let written = (|| -> Result<(), Unwritable> {
         open_trunk_users(&mut doc, settings)?;
         for org in lookup.orgs().filter(|o| o.is_active()) {
             for block in &org.blocks {
                 if doc.len() > budget {
-                    return Ok(());
+                    omitted += 1;
+                    continue;
                 }
                 doc.empty(
                     "user",
                     &[("id", &block.user_id), ("cidr", block.cidr.as_str())],
                 )?;
-                count += 1;
+                blocks += 1;
             }
         }
         Ok(())
     })();
     match written {
-        Ok(()) => Answer::new(doc.finish(), Reason::NetworkList(count)),
+        Ok(()) => Answer::new(doc.finish(), Reason::NetworkList { blocks, omitted }),
         Err(u) => Answer::not_found("unwritable").with_reason(Reason::Unwritable(u)),
     }
 }
@@ -538,5 +532,5 @@ fn trunk_domain(req: &Request<'_>, lookup: &impl Lookup, settings: &Settings) ->
         variable(&mut doc, names::TRUNK_ORG_MARKER, org.slug().as_str())?;
         doc.close()
     })();
-    finish(doc, written, Reason::TrunkUser, org).for_org(org.slug().as_str())
+    finish(doc, written, Reason::TrunkUser, domain).for_org(org.slug().as_str())
 }

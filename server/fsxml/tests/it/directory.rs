@@ -297,7 +297,13 @@ fn carrier_acl_lists_active_blocks_with_pseudo_user_ids() {
     let body =
         fixture("05_directory_network_list.txt").replace("127.0.0.1", "trunks.littlepbx.invalid");
     let (a, t) = ask(&body);
-    assert_eq!(a.reason, Reason::NetworkList(4));
+    assert_eq!(
+        a.reason,
+        Reason::NetworkList {
+            blocks: 4,
+            omitted: 0
+        }
+    );
     let users: Vec<(String, String)> = t
         .find_all("user")
         .iter()
