@@ -147,59 +147,85 @@ fn org_context(req: &Request<'_>, org: &OrgView, settings: &Settings) -> Plan {
     };
     let mut actions = prelude(org, settings);
     let caller = calling_extension(req, org);
-    let domain = org.domain().as_str();
-    let how = if let Some(ext) = org.extension(dest) {
+    if let Some(ext) = org.extension(dest) {
         ring(&mut actions, org, ext, &org.context, settings);
-        "extension"
-    } else if dest == names::FEATURE_OWN_VOICEMAIL {
-        actions.push(act("answer", ""));
-        let profile = &settings.voicemail_profile;
-        let check = match caller {
-            Some(me) => format!("check {profile} {domain} {}", me.number),
-            None => format!("check {profile} {domain}"),
+        return Plan::route(actions, "extension");
+    }
+    if dest.starts_with('*') {
+        return match feature(&mut actions, dest, org, caller, settings) {
+            Ok(how) => Plan::route(actions, how),
+            Err(refusal) => refusal,
         };
-        actions.push(act("voicemail", check));
-        "own voicemail"
-    } else if dest == names::FEATURE_ANY_VOICEMAIL {
-        actions.push(act("answer", ""));
-        actions.push(act(
-            "voicemail",
-            format!("check {} {domain}", settings.voicemail_profile),
-        ));
-        "any voicemail"
-    } else if let Some(target) = dest.strip_prefix(names::FEATURE_INTERCOM_PREFIX) {
-        let Some(ext) = org.extension(target) else {
-            return Plan::refuse(UNALLOCATED, "intercom to unknown extension");
-        };
-        if ext.do_not_disturb {
-            return Plan::refuse("USER_BUSY", "intercom to extension on do-not-disturb");
-        }
-        actions.push(act("set", "hangup_after_bridge=true"));
-        actions.push(act(
-            "bridge",
-            format!("{{sip_auto_answer=true}}user/{}@{domain}", ext.number),
-        ));
-        "intercom"
-    } else if dest == names::FEATURE_CONFERENCE {
-        actions.push(act("answer", ""));
-        let room = names::conference_room(org.slug());
-        actions.push(act(
-            "conference",
-            format!("{room}@{}", settings.conference_profile),
-        ));
-        "conference"
-    } else if dest == names::FEATURE_ECHO {
-        actions.push(act("answer", ""));
-        actions.push(act("echo", ""));
-        "echo"
-    } else if settings.is_emergency(dest) {
+    }
+    if settings.is_emergency(dest) {
         return outbound(actions, org, dest, caller, true);
-    } else if is_external(dest) {
+    }
+    if is_external(dest) {
         return outbound(actions, org, dest, caller, false);
-    } else {
-        return Plan::refuse(UNALLOCATED, "unknown number");
+    }
+    Plan::refuse(UNALLOCATED, "unknown number")
+}
+
+/// The feature codes, all inside the org: the domain and the caller's box are hard-coded.
+fn feature(
+    actions: &mut Vec<Act>,
+    dest: &str,
+    org: &OrgView,
+    caller: Option<&Extension>,
+    settings: &Settings,
+) -> Result<&'static str, Plan> {
+    let domain = org.domain().as_str();
+    let profile = &settings.voicemail_profile;
+    if let Some(target) = dest.strip_prefix(names::FEATURE_INTERCOM_PREFIX) {
+        return intercom(actions, org, target);
+    }
+    let how = match dest {
+        names::FEATURE_OWN_VOICEMAIL => {
+            let check = match caller {
+                Some(me) => format!("check {profile} {domain} {}", me.number),
+                None => format!("check {profile} {domain}"),
+            };
+            actions.extend([act("answer", ""), act("voicemail", check)]);
+            "own voicemail"
+        }
+        names::FEATURE_ANY_VOICEMAIL => {
+            let check = format!("check {profile} {domain}");
+            actions.extend([act("answer", ""), act("voicemail", check)]);
+            "any voicemail"
+        }
+        names::FEATURE_CONFERENCE => {
+            let room = names::conference_room(org.slug());
+            let data = format!("{room}@{}", settings.conference_profile);
+            actions.extend([act("answer", ""), act("conference", data)]);
+            "conference"
+        }
+        names::FEATURE_ECHO => {
+            actions.extend([act("answer", ""), act("echo", "")]);
+            "echo"
+        }
+        _ => return Err(Plan::refuse(UNALLOCATED, "unknown feature code")),
     };
-    Plan::route(actions, how)
+    Ok(how)
+}
+
+/// `*80<ext>`: the callee's phone answers at once (sofia adds `Call-Info: answer-after=0`).
+fn intercom(actions: &mut Vec<Act>, org: &OrgView, target: &str) -> Result<&'static str, Plan> {
+    let Some(ext) = org.extension(target) else {
+        return Err(Plan::refuse(UNALLOCATED, "intercom to unknown extension"));
+    };
+    if ext.do_not_disturb {
+        return Err(Plan::refuse(
+            "USER_BUSY",
+            "intercom to extension on do-not-disturb",
+        ));
+    }
+    let dial = format!(
+        "{{sip_auto_answer=true}}user/{}@{}",
+        ext.number,
+        org.domain()
+    );
+    actions.extend([act("set", "hangup_after_bridge=true"), act("bridge", dial)]);
+    Ok("intercom")
 }
 
 /// `^\+?[0-9]{6,15}$`: numbers that go to the PSTN.
