@@ -133,6 +133,9 @@ pub struct Answer {
     pub auth: AuthCheck,
     /// The org the answer was about, when one was identified (for the log).
     pub org: Option<String>,
+    /// For `sip_auth` lookups: the address the phone authenticated from (`ip=`), to count
+    /// failures per source.
+    pub source: Option<String>,
 }
 
 impl Answer {
@@ -142,6 +145,7 @@ impl Answer {
             reason: Reason::NotFound(why),
             auth: AuthCheck::NotApplicable,
             org: None,
+            source: None,
         }
     }
 
@@ -151,6 +155,7 @@ impl Answer {
             reason,
             auth: AuthCheck::NotApplicable,
             org: None,
+            source: None,
         }
     }
 
@@ -185,11 +190,29 @@ pub fn answer(
         Section::Configuration => config::answer(req, lookup, settings),
         Section::Other => Answer::not_found("section not served"),
     };
-    if answer.xml.len() > settings.max_answer_bytes {
+    let mut answer = if answer.xml.len() > settings.max_answer_bytes {
         let mut too_big = Answer::not_found("answer over the size limit");
         too_big.auth = answer.auth;
         too_big.org = answer.org;
-        return too_big;
+        too_big
+    } else {
+        answer
+    };
+    if answer.auth != AuthCheck::NotApplicable {
+        answer.source = req.ip().map(str::to_owned);
     }
     answer
+}
+
+/// Parses `body` and answers it; a body that is not a mod_xml_curl request gets "not found".
+pub fn answer_body(
+    body: &[u8],
+    lookup: &impl Lookup,
+    settings: &Settings,
+    policy: &impl Policy,
+) -> Answer {
+    match Request::parse(body) {
+        Ok(req) => answer(&req, lookup, settings, policy),
+        Err(_) => Answer::not_found("not a mod_xml_curl request"),
+    }
 }

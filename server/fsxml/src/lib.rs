@@ -131,7 +131,7 @@ pub mod sync;
 pub mod view;
 mod xml;
 
-pub use answer::{answer, AllowAll, Answer, AuthCheck, Policy, Reason};
+pub use answer::{answer, answer_body, AllowAll, Answer, AuthCheck, Policy, Reason};
 pub use directory::{digest_matches, DIAL_STRING};
 pub use lookup::{Lookup, LookupConflict, MemoryLookup};
 pub use request::{Action, ParseError, Purpose, Request, Section, SipAuth};

@@ -118,11 +118,29 @@ fn blocked_sources_get_the_domain_without_the_user() {
     refused(&a, &t);
     assert_eq!(a.reason, Reason::DomainWithoutUser("source blocked"));
     assert_eq!(a.auth, AuthCheck::Refused);
+    assert_eq!(
+        a.source.as_deref(),
+        Some("127.0.0.1"),
+        "the server counts per source"
+    );
     // Only authentication is blocked: the bridge lookup still works.
     let (a, _) = ask_with(&fixture(USER_CALL), &lookup(), &Block("127.0.0.1"));
     assert_eq!(a.reason, Reason::User);
     let (a, _) = ask_with(&fixture(REGISTER), &lookup(), &Block("10.0.0.1"));
     assert_eq!(a.auth, AuthCheck::Verified);
+}
+
+#[test]
+fn bodies_that_are_not_requests_get_not_found() {
+    let settings = settings();
+    for body in [
+        &b""[..],
+        b"hostname=vm",
+        b"section=directory&section=dialplan",
+    ] {
+        let a = fsxml::answer_body(body, &lookup(), &settings, &fsxml::AllowAll);
+        assert_eq!(a.xml, NOT_FOUND);
+    }
 }
 
 #[test]
