@@ -83,6 +83,9 @@ pub struct FreeSwitchConfig {
     pub moh_dir: Option<PathBuf>,
     /// Hold music for orgs without their own.
     pub default_hold_music: String,
+    /// The provider's default music (a directory holding `8000/` and `16000/`), streamed as
+    /// `local_stream://default`.
+    pub default_moh_dir: String,
     /// Host name and ports phones register to (shown in the phone help pages).
     pub sip_host: Option<String>,
     pub sip_port: u16,
@@ -134,6 +137,7 @@ impl Default for Config {
                 external_profile: "external".into(),
                 moh_dir: None,
                 default_hold_music: "local_stream://default".into(),
+                default_moh_dir: "/usr/share/freeswitch/sounds/music".into(),
                 sip_host: None,
                 sip_port: 5060,
                 sip_tls_port: 5061,
@@ -207,6 +211,9 @@ impl Config {
         if !matches!(self.smtp.security.as_str(), "none" | "starttls" | "tls") {
             bail!("smtp.security must be none, starttls or tls");
         }
+        fsxml_settings(self)
+            .validate()
+            .context("freeswitch settings")?;
         if self.web.session_hours == 0 {
             bail!("web.session_hours must be at least 1");
         }
@@ -276,6 +283,22 @@ impl Config {
             .sip_host
             .clone()
             .unwrap_or_else(|| self.base_domain.clone())
+    }
+}
+
+/// How FreeSWITCH XML is rendered, from the configuration.
+pub fn fsxml_settings(config: &Config) -> fsxml::Settings {
+    let fs = &config.freeswitch;
+    fsxml::Settings {
+        internal_profile: fs.internal_profile.clone(),
+        external_profile: fs.external_profile.clone(),
+        emergency_numbers: config.emergency_numbers.clone(),
+        default_hold_music: fs.default_hold_music.clone(),
+        default_moh: Some(fsxml::DefaultMoh {
+            name: "default".into(),
+            dir: fs.default_moh_dir.clone(),
+        }),
+        ..fsxml::Settings::default()
     }
 }
 

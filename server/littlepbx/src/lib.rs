@@ -13,12 +13,15 @@ pub mod error;
 pub mod freeswitch;
 pub mod jobs;
 pub mod mail;
+pub mod moh_files;
 pub mod routes;
 pub mod secrets;
 pub mod seed;
 pub mod services;
+pub mod sip_guard;
 pub mod state;
 pub mod views;
+pub mod xml_cache;
 
 pub use app::Application;
 pub use config::Config;

@@ -64,7 +64,9 @@ pub fn new_sip_credentials(number: &ExtensionNumber, domain: &SipDomain) -> (A1H
     (A1Hash::compute(number, domain, &password), password)
 }
 
-/// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this.
+/// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this. The
+/// event-socket commands FreeSWITCH needs (for this org only) are queued in the same
+/// transaction.
 pub async fn apply_now(
     state: &AppState,
     org: OrgId,
@@ -77,31 +79,33 @@ pub async fn apply_now(
         job_id,
         emergency_numbers: &emergency,
     };
-    let internal_profile = state.config().freeswitch.internal_profile.clone();
-    state
+    let settings = state.fs_settings();
+    let outcome = state
         .store()
-        .apply(org, &request, |facts| {
-            after_apply_commands(&internal_profile, facts)
-        })
-        .await
+        .apply(org, &request, |facts| after_apply_commands(settings, facts))
+        .await?;
+    state.xml_cache().invalidate();
+    Ok(outcome)
 }
 
-/// What FreeSWITCH must forget after an Apply of one org.
-fn after_apply_commands(internal_profile: &str, facts: &ApplyFacts<'_>) -> Vec<String> {
-    use domain::{ChangeKind, Subject};
-    let mut commands = Vec::new();
-    for change in facts.changes {
-        if let Subject::Extension(number) = &change.subject {
-            if change.kind != ChangeKind::Added {
-                commands.push(format!("xml_flush_cache id {number} {}", facts.sip_domain));
-            }
-            if change.kind == ChangeKind::Removed {
-                commands.push(format!(
-                    "sofia profile {internal_profile} flush_inbound_reg {number}@{}",
-                    facts.sip_domain
-                ));
-            }
-        }
-    }
-    commands
+/// What FreeSWITCH must be told after an Apply of one org (see `fsxml::sync`).
+fn after_apply_commands(settings: &fsxml::Settings, facts: &ApplyFacts<'_>) -> Vec<String> {
+    let (Ok(slug), Ok(domain)) = (
+        OrgSlug::parse(facts.slug),
+        SipDomain::parse(facts.sip_domain),
+    ) else {
+        tracing::error!(
+            slug = facts.slug,
+            "stored org names do not parse; FreeSWITCH not told"
+        );
+        return vec![];
+    };
+    let facts = fsxml::sync::ApplyFacts {
+        slug: &slug,
+        domain: &domain,
+        changes: facts.changes,
+        previous: facts.previous,
+        next: facts.next,
+    };
+    fsxml::sync::to_strings(&fsxml::sync::apply_commands(&facts, settings))
 }

@@ -8,6 +8,8 @@ use crate::auth::LoginLimiter;
 use crate::config::Config;
 use crate::freeswitch::FreeSwitch;
 use crate::secrets::SecretBox;
+use crate::sip_guard::SipGuard;
+use crate::xml_cache::XmlCache;
 
 /// Shared, cheaply cloned application state.
 #[derive(Clone)]
@@ -22,6 +24,9 @@ struct Inner {
     freeswitch: Arc<FreeSwitch>,
     login_limiter: Arc<LoginLimiter>,
     jobs_wakeup: tokio::sync::Notify,
+    fs_settings: fsxml::Settings,
+    xml_cache: Arc<XmlCache>,
+    sip_guard: Arc<SipGuard>,
 }
 
 impl AppState {
@@ -32,6 +37,7 @@ impl AppState {
         freeswitch: Arc<FreeSwitch>,
     ) -> Self {
         let login_limiter = LoginLimiter::new(config.web.login_attempts);
+        let fs_settings = crate::config::fsxml_settings(&config);
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -40,6 +46,9 @@ impl AppState {
                 freeswitch,
                 login_limiter,
                 jobs_wakeup: tokio::sync::Notify::new(),
+                fs_settings,
+                xml_cache: Arc::default(),
+                sip_guard: Arc::default(),
             }),
         }
     }
@@ -73,5 +82,19 @@ impl AppState {
     /// The event socket to FreeSWITCH.
     pub fn freeswitch(&self) -> &Arc<FreeSwitch> {
         &self.inner.freeswitch
+    }
+
+    /// How FreeSWITCH XML is rendered (validated at start-up).
+    pub fn fs_settings(&self) -> &fsxml::Settings {
+        &self.inner.fs_settings
+    }
+
+    /// The applied snapshots FreeSWITCH is answered from.
+    pub fn xml_cache(&self) -> &Arc<XmlCache> {
+        &self.inner.xml_cache
+    }
+
+    pub fn sip_guard(&self) -> &Arc<SipGuard> {
+        &self.inner.sip_guard
     }
 }

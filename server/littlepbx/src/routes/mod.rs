@@ -1,5 +1,6 @@
 //! HTTP routes, one module per area.
 
+pub mod fs;
 pub mod health;
 pub mod org;
 pub mod provider;
@@ -13,6 +14,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(fs::router())
         .nest("/api/v1", provider::router())
         .nest("/api/org", org::router())
         .merge(web::router())

@@ -7,6 +7,7 @@ mod apply_engine;
 
 mod cli;
 mod db_scripts;
+mod fs_xml;
 mod health;
 mod org_api;
 mod provider_client;

@@ -2,6 +2,7 @@
 //! name; a session is only honoured on its own org's host (see `crate::auth`).
 
 mod apply;
+mod moh;
 mod pbx;
 mod session;
 
@@ -27,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/extensions/{number}/password", post(pbx::new_password))
         .route("/dids/{number}/route", put(pbx::set_route))
         .route("/options", patch(pbx::update_options))
+        .route(
+            "/moh",
+            put(moh::upload).layer(axum::extract::DefaultBodyLimit::max(moh::MAX_UPLOAD_BYTES)),
+        )
         .route("/discard", post(pbx::discard))
         .route("/reset", post(pbx::reset))
         .route("/apply", post(apply::start))

@@ -1,0 +1,279 @@
+//! The in-memory index FreeSWITCH's lookups are answered from: one `fsxml::OrgView` per org,
+//! built from the org's **applied** snapshot, indexed by SIP domain, slug and DID.
+//!
+//! The hot path (`POST /fs/xml`) takes an `Arc` of the current index and never touches the
+//! database. A refresher keeps the index current: every instance polls the global XML epoch
+//! (one tiny query) and, when it moved, compares every org's `xml_version` and rebuilds only the
+//! orgs that changed, so a change made through another instance is served within a second.
+//! Updates are copy-on-write: the maps of `Arc<OrgView>` are cloned (cheap: pointers), the
+//! changed views replaced, and the new index swapped in; requests in flight keep the old one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use fsxml::{Lookup, OrgInput, OrgView, ProviderLimits, TrunkInput};
+use store::snapshot::AppliedSnapshot;
+use store::OrgId;
+use tokio::sync::{watch, Notify};
+
+use crate::config::Config;
+use crate::moh_files;
+use crate::secrets::SecretBox;
+use crate::state::AppState;
+
+/// One consistent set of views.
+#[derive(Default)]
+pub struct Index {
+    by_slug: BTreeMap<String, Arc<OrgView>>,
+    by_domain: HashMap<String, Arc<OrgView>>,
+    by_did: HashMap<String, Arc<OrgView>>,
+    /// The `xml_version` each view was built from.
+    versions: HashMap<OrgId, (i64, String)>,
+}
+
+impl Lookup for Index {
+    fn by_domain(&self, domain: &str) -> Option<&OrgView> {
+        self.by_domain.get(domain).map(|v| &**v)
+    }
+    fn by_slug(&self, slug: &str) -> Option<&OrgView> {
+        self.by_slug.get(slug).map(|v| &**v)
+    }
+    fn by_did(&self, did: &str) -> Option<&OrgView> {
+        self.by_did.get(did).map(|v| &**v)
+    }
+    fn orgs(&self) -> impl Iterator<Item = &OrgView> {
+        self.by_slug.values().map(|v| &**v)
+    }
+}
+
+impl Index {
+    pub fn len(&self) -> usize {
+        self.by_slug.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_slug.is_empty()
+    }
+
+    fn insert(&mut self, org: OrgId, version: i64, view: Arc<OrgView>) {
+        self.remove(org);
+        let slug = view.slug().to_string();
+        self.by_domain
+            .insert(view.domain().to_string(), view.clone());
+        for did in view.dids() {
+            self.by_did.insert(did.to_owned(), view.clone());
+        }
+        self.by_slug.insert(slug.clone(), view);
+        self.versions.insert(org, (version, slug));
+    }
+
+    fn remove(&mut self, org: OrgId) {
+        let Some((_, slug)) = self.versions.remove(&org) else {
+            return;
+        };
+        if let Some(view) = self.by_slug.remove(&slug) {
+            self.by_domain.remove(view.domain().as_str());
+            for did in view.dids() {
+                self.by_did.remove(did);
+            }
+        }
+    }
+}
+
+/// The current index and what keeps it current.
+pub struct XmlCache {
+    current: RwLock<Arc<Index>>,
+    epoch: std::sync::atomic::AtomicI64,
+    /// True once the first full load finished; `/fs/xml` waits for it.
+    ready: watch::Sender<bool>,
+    changed: Notify,
+}
+
+impl Default for XmlCache {
+    fn default() -> Self {
+        Self {
+            current: RwLock::new(Arc::new(Index::default())),
+            epoch: std::sync::atomic::AtomicI64::new(-1),
+            ready: watch::channel(false).0,
+            changed: Notify::new(),
+        }
+    }
+}
+
+impl XmlCache {
+    /// The index to answer one request from.
+    pub fn current(&self) -> Arc<Index> {
+        self.current
+            .read()
+            .map(|index| index.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits (at most `timeout`) until the first full load is done.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let mut ready = self.ready.subscribe();
+        tokio::time::timeout(timeout, ready.wait_for(|r| *r))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Asks the refresher to look for changes now (after a change made by this instance).
+    pub fn invalidate(&self) {
+        self.changed.notify_one();
+    }
+
+    fn swap(&self, index: Index) {
+        if let Ok(mut current) = self.current.write() {
+            *current = Arc::new(index);
+        }
+    }
+}
+
+/// Builds an org's view from its applied snapshot; trunk passwords are decrypted here.
+pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnapshot) -> OrgView {
+    let AppliedSnapshot {
+        org,
+        config: applied,
+        dids,
+        trunks,
+    } = snapshot;
+    let moh_dir = applied
+        .options
+        .moh_file
+        .as_ref()
+        .filter(|_| fsxml::org_has_music(&applied.options))
+        .map(|file| {
+            moh_files::recording_dir_for_freeswitch(config, &org.slug, file)
+                .display()
+                .to_string()
+        });
+    let trunks = trunks
+        .into_iter()
+        .map(|trunk| TrunkInput {
+            role: trunk.role,
+            config: trunk.config,
+            password: trunk.password_enc.as_deref().and_then(|sealed| match secret_box.open(sealed) {
+                Ok(password) => Some(password),
+                Err(err) => {
+                    tracing::error!(org = %org.slug, error = %err, "cannot decrypt a trunk password");
+                    None
+                }
+            }),
+        })
+        .collect();
+    OrgView::new(OrgInput {
+        slug: org.slug,
+        domain: org.sip_domain,
+        company: org.name,
+        status: org.status,
+        limits: ProviderLimits {
+            max_outbound_calls: org.limits.max_outbound_calls,
+            calls_per_second: org.limits.max_calls_per_second,
+        },
+        config: applied,
+        dids,
+        trunks,
+        moh_dir,
+    })
+}
+
+/// Loads every org, then keeps the index current. Runs forever.
+pub async fn run_refresher(state: AppState) {
+    loop {
+        match full_load(&state).await {
+            Ok(()) => break,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "loading the FreeSWITCH configuration cache; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+    let cache = state.xml_cache().clone();
+    loop {
+        let _ = tokio::time::timeout(Duration::from_millis(500), cache.changed.notified()).await;
+        if let Err(err) = refresh(&state).await {
+            tracing::warn!(error = %format!("{err:#}"), "refreshing the FreeSWITCH configuration cache");
+        }
+    }
+}
+
+async fn full_load(state: &AppState) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let epoch = state.store().xml_epoch().await?;
+    let snapshots = state.store().all_applied_snapshots().await?;
+    let (config, secret_box) = (state.config().clone(), state.secret_box().clone());
+    let index = tokio::task::spawn_blocking(move || {
+        let mut index = Index::default();
+        for snapshot in snapshots {
+            let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
+            index.insert(
+                org,
+                version,
+                Arc::new(build_view(&config, &secret_box, snapshot)),
+            );
+        }
+        index
+    })
+    .await?;
+    let cache = state.xml_cache();
+    tracing::info!(orgs = index.len(), elapsed = ?started.elapsed(), "FreeSWITCH configuration cache loaded");
+    cache.swap(index);
+    cache
+        .epoch
+        .store(epoch, std::sync::atomic::Ordering::SeqCst);
+    cache.ready.send_replace(true);
+    Ok(())
+}
+
+/// Rebuilds the views of the orgs whose `xml_version` moved since they were built.
+pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    let cache = state.xml_cache();
+    let epoch = state.store().xml_epoch().await?;
+    if epoch == cache.epoch.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let current = cache.current();
+    let versions = state.store().xml_versions().await?;
+    let mut next: Option<Index> = None;
+    let mut seen = std::collections::HashSet::new();
+    for (org, version) in versions {
+        seen.insert(org);
+        if current
+            .versions
+            .get(&org)
+            .is_some_and(|(known, _)| *known == version)
+        {
+            continue;
+        }
+        let snapshot = match state.store().applied_snapshot(org).await {
+            Ok(snapshot) => snapshot,
+            Err(store::StoreError::NotFound(_)) => continue,
+            Err(err) => return Err(err.into()),
+        };
+        let version = snapshot.org.xml_version;
+        let view = build_view(state.config(), state.secret_box(), snapshot);
+        next.get_or_insert_with(|| clone_index(&current))
+            .insert(org, version, Arc::new(view));
+    }
+    for org in current.versions.keys().filter(|org| !seen.contains(org)) {
+        next.get_or_insert_with(|| clone_index(&current))
+            .remove(*org);
+    }
+    if let Some(index) = next {
+        tracing::debug!(orgs = index.len(), "FreeSWITCH configuration cache updated");
+        cache.swap(index);
+    }
+    cache.epoch.store(epoch, Ordering::SeqCst);
+    Ok(())
+}
+
+fn clone_index(index: &Index) -> Index {
+    Index {
+        by_slug: index.by_slug.clone(),
+        by_domain: index.by_domain.clone(),
+        by_did: index.by_did.clone(),
+        versions: index.versions.clone(),
+    }
+}
