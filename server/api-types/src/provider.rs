@@ -21,9 +21,13 @@ pub struct Limits {
 #[cfg_attr(feature = "openapi", schema(example = json!({"slug": "acme", "name": "Acme Inc."})))]
 pub struct OrgCreate {
     /// 2-32 of a-z, 0-9 and single hyphens, starting with a letter. Fixed for the org's life.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length = 2, max_length = 32))]
     pub slug: String,
+    /// The company name shown on the org's pages: 1 to 100 characters, none of `< > $ { } \`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
-    /// Default `pbx.<slug>.<base domain>`. Fixed for the org's life (SIP passwords depend on it).
+    /// Default (also when blank) `pbx.<slug>.<base domain>`. Fixed for the org's life (SIP
+    /// passwords depend on it).
     #[serde(default)]
     pub sip_domain: Option<String>,
     #[serde(default)]
@@ -91,8 +95,9 @@ pub struct OrgList {
 #[cfg_attr(feature = "openapi", schema(example = json!({"email": "boss@acme.example"})))]
 pub struct AdminCreate {
     pub email: String,
-    /// At least 10 characters. Omit to get an invitation link instead.
+    /// 10 to 200 characters. Omit to get an invitation link instead.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 200))]
     pub password: Option<String>,
 }
 
@@ -219,7 +224,8 @@ pub struct GatewayState {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({"number": "+15550100123"})))]
 pub struct DidCreate {
-    /// E.164 (`+15550100100`).
+    /// E.164 (`+15550100100`); spaces, dots, hyphens and parentheses are ignored.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^\+[1-9][0-9]{6,14}$"))]
     pub number: String,
 }
 

@@ -108,6 +108,18 @@ db_test!(
         assert_eq!(own_domain.json["org"]["sip_domain"], "voip.globex.example");
         assert_eq!(own_domain.json["org"]["limits"]["max_outbound_calls"], 0);
 
+        let blank_domain = api
+            .post(
+                "/orgs",
+                json!({"slug": "initech", "name": "Initech", "sip_domain": " "}),
+            )
+            .await;
+        assert_eq!(
+            blank_domain.json["org"]["sip_domain"],
+            "pbx.initech.localhost"
+        );
+        assert_eq!(api.delete("/orgs/initech?force=true").await.status, 204);
+
         let same_slug = api
             .post("/orgs", json!({"slug": "acme", "name": "Other"}))
             .await;
@@ -167,6 +179,16 @@ db_test!(
         assert_eq!(api.get("/orgs?limit=0").await.invalid_fields(), ["limit"]);
         assert_eq!(api.get("/orgs?limit=501").await.invalid_fields(), ["limit"]);
         api.get("/orgs?offset=-1").await.problem(400);
+        assert_eq!(
+            api.get("/orgs?offset=9223372036854775808")
+                .await
+                .invalid_fields(),
+            ["offset"]
+        );
+        assert_eq!(
+            api.get("/orgs?offset=9223372036854775807").await.json["items"],
+            json!([])
+        );
         api.get("/orgs?limit=ten").await.problem(400);
 
         let one = api.get("/orgs/globex").await;
@@ -377,6 +399,17 @@ db_test!(
         let wrong_types = api.post("/orgs", json!({"slug": 5, "name": "A"})).await;
         assert!(wrong_types.problem(422).contains("expected fields"));
         api.post("/orgs", json!({"name": "A"})).await.problem(422);
+        // serde would build a struct from an array of its fields; the API takes objects only.
+        assert!(api
+            .post("/orgs", json!(["acme", "Acme"]))
+            .await
+            .problem(422)
+            .contains("JSON object"));
+        api.create_org("acme").await;
+        api.patch("/orgs/acme", json!([null, null]))
+            .await
+            .problem(422);
+        api.delete("/orgs/acme?force=true").await;
         let huge = format!(r#"{{"slug":"acme","name":"{}"}}"#, "x".repeat(100 * 1024));
         let too_large = api
             .raw(Method::POST, "/orgs", "application/json", huge.into_bytes())

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use store::admins::{Admin, AdminCredential};
 use utoipa::IntoParams;
 
-use super::auth::{ApiPath, KeyOrg};
+use super::auth::KeyOrg;
+use super::extract::{ApiPath, JsonObject};
 use super::SlugPath;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::secrets;
@@ -98,7 +99,7 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     key: KeyOrg,
-    ApiJson(body): ApiJson<AdminCreate>,
+    JsonObject(body): JsonObject<AdminCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let email = Email::parse(&body.email).map_err(|e| ApiError::invalid_field("email", e.0))?;
     // MariaDB compares e-mails without case and SQLite with it; this makes both refuse
@@ -154,7 +155,7 @@ pub async fn reset_password(
     State(state): State<AppState>,
     key: KeyOrg,
     ApiPath(path): ApiPath<AdminPath>,
-    ApiJson(body): ApiJson<AdminPasswordReset>,
+    JsonObject(body): JsonObject<AdminPasswordReset>,
 ) -> ApiResult<ApiJson<AdminPasswordResult>> {
     // Checked first so that an unknown admin costs no hashing.
     let admin = state.store().admin(key.org.id, path.id).await?;

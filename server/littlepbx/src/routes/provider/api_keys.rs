@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::auth::ApiPath;
+use super::extract::{ApiPath, JsonObject};
 use super::ProviderKey;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::seed;
@@ -64,7 +64,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     _provider: ProviderKey,
-    ApiJson(body): ApiJson<ApiKeyCreate>,
+    JsonObject(body): JsonObject<ApiKeyCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {

@@ -5,11 +5,10 @@
 //! an org-scoped key reaches its own org only: any other slug answers 404, exactly like a slug
 //! that does not exist, so a scoped key cannot even learn which other orgs exist.
 
-use axum::extract::{FromRequestParts, Path, RawPathParams};
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
 use store::orgs::Org;
 use store::OrgId;
 
@@ -119,25 +118,6 @@ impl FromRequestParts<AppState> for KeyOrg {
             .await
             .map_err(IntoResponse::into_response)?;
         Ok(Self { auth, org })
-    }
-}
-
-/// `Path<T>` whose rejections are 404 problems: a path whose id is not even well-formed names
-/// nothing that exists.
-pub struct ApiPath<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for ApiPath<T>
-where
-    T: DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(value)| Self(value))
-            .map_err(|_| ApiError::NotFound("Nothing exists at this address.".into()))
     }
 }
 

@@ -9,7 +9,8 @@ use serde::Deserialize;
 use store::StoreError;
 use utoipa::IntoParams;
 
-use super::auth::{ApiPath, KeyOrg};
+use super::auth::KeyOrg;
+use super::extract::{ApiPath, JsonObject};
 use super::SlugPath;
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::state::AppState;
@@ -51,7 +52,7 @@ pub async fn list(State(state): State<AppState>, key: KeyOrg) -> ApiResult<ApiJs
 pub async fn add(
     State(state): State<AppState>,
     key: KeyOrg,
-    ApiJson(body): ApiJson<DidCreate>,
+    JsonObject(body): JsonObject<DidCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let number = E164::parse(&body.number).map_err(|e| ApiError::invalid_field("number", e.0))?;
     if state.store().list_dids(key.org.id).await?.contains(&number) {

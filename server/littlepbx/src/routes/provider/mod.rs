@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod dids;
 pub mod docs;
+pub mod extract;
 pub mod fs_sync;
 pub mod logo;
 pub mod openapi;

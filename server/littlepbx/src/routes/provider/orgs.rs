@@ -10,6 +10,7 @@ use store::orgs::{Org, OrgLimits, OrgUpdate};
 use utoipa::IntoParams;
 
 use super::auth::{ApiKeyAuth, KeyOrg};
+use super::extract::JsonObject;
 use super::{fs_sync, ProviderKey, SlugPath};
 use crate::error::{checked, ApiError, ApiJson, ApiQuery, ApiResult, Fields};
 use crate::freeswitch::FsError;
@@ -69,7 +70,7 @@ fn check_limits(fields: &mut Fields, limits: &Limits) -> OrgLimits {
 #[into_params(parameter_in = Query)]
 pub struct Paging {
     /// How many orgs to skip (ordered by slug). Default 0.
-    #[param(minimum = 0, example = 0)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64, example = 0)]
     pub offset: Option<u64>,
     /// How many orgs to return, 1 to 500. Default 50.
     #[param(minimum = 1, maximum = 500, example = 50)]
@@ -86,12 +87,15 @@ pub async fn list(
 ) -> ApiResult<ApiJson<OrgList>> {
     let offset = paging.offset.unwrap_or(0);
     let limit = paging.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid_field(
-            "limit",
-            format!("limit is a number from 1 to {MAX_PAGE}."),
-        ));
+    let mut fields = Fields::new();
+    // What the databases take (and what the document's int64 says).
+    if offset > i64::MAX as u64 {
+        fields.add("offset", format!("offset is at most {}.", i64::MAX));
     }
+    if !(1..=MAX_PAGE).contains(&limit) {
+        fields.add("limit", format!("limit is a number from 1 to {MAX_PAGE}."));
+    }
+    fields.finish()?;
     let (orgs, total) = match auth.scope {
         None => state.store().list_orgs(offset, limit).await?,
         Some(org) => {
@@ -119,12 +123,14 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     _provider: ProviderKey,
-    ApiJson(body): ApiJson<OrgCreate>,
+    JsonObject(body): JsonObject<OrgCreate>,
 ) -> ApiResult<impl IntoResponse> {
     let mut fields = Fields::new();
     let slug = fields.check("slug", OrgSlug::parse(&body.slug));
     let name = fields.check("name", CompanyName::parse(&body.name));
-    let domain = match (&body.sip_domain, &slug) {
+    // A blank domain (an empty form field) means the default one.
+    let given = body.sip_domain.as_deref().filter(|d| !d.trim().is_empty());
+    let domain = match (given, &slug) {
         (Some(domain), _) => fields.check("sip_domain", SipDomain::parse(domain)),
         (None, Some(slug)) => fields.check(
             "sip_domain",
@@ -178,7 +184,7 @@ pub async fn get(State(state): State<AppState>, key: KeyOrg) -> ApiJson<OrgView>
 pub async fn patch(
     State(state): State<AppState>,
     KeyOrg { auth, org }: KeyOrg,
-    ApiJson(body): ApiJson<OrgPatch>,
+    JsonObject(body): JsonObject<OrgPatch>,
 ) -> ApiResult<ApiJson<OrgView>> {
     if body.status.is_some() || body.limits.is_some() {
         auth.require_provider("changing the status or the limits")?;

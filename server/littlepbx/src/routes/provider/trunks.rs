@@ -16,7 +16,8 @@ use store::orgs::Org;
 use store::telephony::{PasswordChange, StoredTrunk};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{ApiPath, KeyOrg};
+use super::auth::KeyOrg;
+use super::extract::{ApiPath, JsonObject};
 use super::{fs_sync, SlugPath};
 use crate::error::{checked, ApiError, ApiJson, ApiResult, Fields};
 use crate::state::AppState;
@@ -290,7 +291,7 @@ pub async fn put(
     State(state): State<AppState>,
     key: KeyOrg,
     ApiPath(path): ApiPath<TrunkPath>,
-    ApiJson(body): ApiJson<TrunkPut>,
+    JsonObject(body): JsonObject<TrunkPut>,
 ) -> ApiResult<ApiJson<TrunkView>> {
     let role = TrunkRole::from(path.role);
     let (config, password) = parse_put(role, &body)?;
