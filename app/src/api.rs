@@ -140,7 +140,11 @@ pub async fn call<T: DeserializeOwned>(
     auth: Auth<'_>,
 ) -> Result<T, ApiError> {
     let text = exchange(method, path, body, auth).await?;
-    let text = if text.trim().is_empty() { "null" } else { &text };
+    let text = if text.trim().is_empty() {
+        "null"
+    } else {
+        &text
+    };
     serde_json::from_str(text).map_err(|e| ApiError::Unexpected(e.to_string()))
 }
 

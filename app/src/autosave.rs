@@ -127,7 +127,9 @@ impl<P: Default + 'static> Saver<P> {
                 state.set(match &result {
                     Ok(()) => SaveState::Saved,
                     Err(e) if e.is_conflict() => SaveState::Conflict,
-                    Err(e) => SaveState::Error(e.field_message(None, field).unwrap_or_else(|| e.message())),
+                    Err(e) => SaveState::Error(
+                        e.field_message(None, field).unwrap_or_else(|| e.message()),
+                    ),
                 });
             }
         }

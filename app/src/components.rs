@@ -79,9 +79,11 @@ pub fn ConfirmDialog(
         }
     });
     let confirm_class = if danger { "btn danger" } else { "btn primary" };
+    let title_id = unique_id("dialog-title");
+    let labelled_by = title_id.clone();
     view! {
-        <dialog node_ref=dialog class="confirm" on:close=move |_| open.set(false)>
-            <h2>{title}</h2>
+        <dialog node_ref=dialog class="confirm" aria-labelledby=labelled_by on:close=move |_| open.set(false)>
+            <h2 id=title_id>{title}</h2>
             <div class="dialog-body">{children()}</div>
             <div class="actions">
                 <button type="button" class="btn" on:click=move |_| open.set(false)>"Cancel"</button>
@@ -96,6 +98,13 @@ pub fn ConfirmDialog(
             </div>
         </dialog>
     }
+}
+
+/// An id no other element of the page has.
+pub fn unique_id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Copies `text` to the clipboard and says so.
@@ -133,9 +142,12 @@ pub struct Secret {
 #[component]
 pub fn SecretBox(secret: RwSignal<Option<Secret>>) -> impl IntoView {
     view! {
-        {move || secret.get().map(|s| view! {
-            <section class="secret" role="alert" aria-labelledby="secret-title">
-                <h2 id="secret-title">{s.title}</h2>
+        {move || secret.get().map(|s| {
+            let title_id = unique_id("secret-title");
+            let labelled_by = title_id.clone();
+            view! {
+            <section class="secret" role="alert" aria-labelledby=labelled_by>
+                <h2 id=title_id>{s.title}</h2>
                 <p>"Shown only this once: write it into the phone (or a password manager) now."</p>
                 <dl>
                     {s.lines.into_iter().map(|(label, value)| {
@@ -152,7 +164,7 @@ pub fn SecretBox(secret: RwSignal<Option<Secret>>) -> impl IntoView {
                 </dl>
                 <button type="button" class="btn" on:click=move |_| secret.set(None)>"Done, hide it"</button>
             </section>
-        })}
+        }})}
     }
 }
 

@@ -130,7 +130,11 @@ fn OrgHeader(info: OrgInfo) -> impl IntoView {
         });
     };
     let logged_in = info.me.is_some();
-    let email = info.me.as_ref().map(|m| m.email.clone()).unwrap_or_default();
+    let email = info
+        .me
+        .as_ref()
+        .map(|m| m.email.clone())
+        .unwrap_or_default();
     view! {
         <header class="top">
             <a class="skip" href="#main">"Skip to the content"</a>

@@ -176,7 +176,7 @@ pub fn AdminDemoPage() -> impl IntoView {
                             let (o, t) = (offset.get(), total.get());
                             if t == 0 { "No organizations yet".to_owned() } else { format!("{}–{} of {t}", o + 1, (o + PAGE).min(t)) }
                         }}</span>
-                        <button class="btn small" type="button" disabled=move || offset.get() + PAGE >= total.get()
+                        <button class="btn small" type="button" disabled=move || { offset.get() + PAGE >= total.get() }
                             on:click=move |_| { offset.update(|o| *o += PAGE); load() }>"Next"</button>
                         <button class="btn small" type="button" on:click=move |_| load()>"Refresh"</button>
                     </div>
@@ -426,7 +426,10 @@ fn TrunkForm(
             match api::put_trunk(&k, &s, role, &body).await {
                 Ok(t) => {
                     password.set(String::new());
-                    note.set(Some(Ok(format!("Saved; gateway {} is {}.", t.gateway, t.state.state))));
+                    note.set(Some(Ok(format!(
+                        "Saved; gateway {} is {}.",
+                        t.gateway, t.state.state
+                    ))));
                     on_saved.run(());
                 }
                 Err(e) => fail(note, &e),
@@ -497,7 +500,11 @@ fn Dids(key: RwSignal<String>, slug: String) -> impl IntoView {
     load();
     let add = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let (k, s, n) = (key.get_untracked(), slug.get_value(), number.get_untracked());
+        let (k, s, n) = (
+            key.get_untracked(),
+            slug.get_value(),
+            number.get_untracked(),
+        );
         spawn_local(async move {
             match api::add_did(&k, &s, &n).await {
                 Ok(list) => {

@@ -50,7 +50,8 @@ pub fn InvitePage() -> impl IntoView {
                         .into(),
                 )),
                 Err(e) => error.set(Some(
-                    e.field_message(None, "password").unwrap_or_else(|| e.message()),
+                    e.field_message(None, "password")
+                        .unwrap_or_else(|| e.message()),
                 )),
             }
             busy.set(false);

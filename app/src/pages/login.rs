@@ -56,7 +56,7 @@ pub fn LoginPage() -> impl IntoView {
         <Show when=move || !logged_in.get() fallback=|| view! { <Redirect path="/"/> }>
             <div class="narrow card login">
                 <h1>"Log in"</h1>
-                <p class="muted">"Manage the phone system of " {company.clone()} "."</p>
+                <p class="muted">"Manage the phone system of " {company.trim_end_matches('.').to_owned()} "."</p>
                 <form on:submit=submit novalidate>
                     <label for="login-email">"E-mail address"</label>
                     <input id="login-email" type="email" name="email" autocomplete="username" required

@@ -67,8 +67,12 @@ pub fn ApplyBar() -> impl IntoView {
     watch_job(pbx);
 
     let changes = Memo::new(move |_| pbx.view.with(|v| v.as_ref().map_or(0, |v| v.changes.len())));
-    let issue_count = Memo::new(move |_| pbx.view.with(|v| v.as_ref().map_or(0, |v| v.issues.len())));
-    let version = Memo::new(move |_| pbx.view.with(|v| v.as_ref().map_or(0, |v| v.applied_version)));
+    let issue_count =
+        Memo::new(move |_| pbx.view.with(|v| v.as_ref().map_or(0, |v| v.issues.len())));
+    let version = Memo::new(move |_| {
+        pbx.view
+            .with(|v| v.as_ref().map_or(0, |v| v.applied_version))
+    });
     let job_running = Memo::new(move |_| pbx.job.with(|j| j.as_ref().is_some_and(unfinished)));
 
     // Apply options.
@@ -83,7 +87,11 @@ pub fn ApplyBar() -> impl IntoView {
     let start_apply = Callback::new(move |_| {
         let request = ApplyRequest {
             wait_for_calls: wait.get_untracked(),
-            max_wait_seconds: if wait.get_untracked() { max_wait.get_untracked() } else { 0 },
+            max_wait_seconds: if wait.get_untracked() {
+                max_wait.get_untracked()
+            } else {
+                0
+            },
             email_me: email_me.get_untracked(),
         };
         busy.set(true);
@@ -97,7 +105,9 @@ pub fn ApplyBar() -> impl IntoView {
                 }
                 Err(e) if e.is_conflict() => {
                     apply_open.set(false);
-                    error.set(Some("An Apply is already in progress; its progress is shown below.".into()));
+                    error.set(Some(
+                        "An Apply is already in progress; its progress is shown below.".into(),
+                    ));
                     if let Ok(Some(job)) = api::latest_job().await {
                         pbx.job.set(Some(job));
                     }
@@ -275,16 +285,22 @@ pub fn ApplyBar() -> impl IntoView {
 #[component]
 fn JobProgress(on_stop: Callback<leptos::ev::MouseEvent>, busy: RwSignal<bool>) -> impl IntoView {
     let pbx = Pbx::use_ctx();
+    let waiting = Memo::new(move |_| {
+        pbx.job
+            .with(|j| j.as_ref().is_some_and(|j| j.state == "waiting"))
+    });
     view! {
         <div class="job" role="status" aria-live="polite">
             {move || pbx.job.get().map(|job| {
                 let state = job.state.clone();
                 let headline = match state.as_str() {
                     "waiting" => {
-                        let calls = job.calls_in_progress.unwrap_or(0) as usize;
                         let until = job.deadline_at.map(|d| format!(" It applies anyway at {}.", time_of_day(d))).unwrap_or_default();
-                        format!("Waiting for {} in progress to end before applying.{until}",
-                            plural(calls, "call", "calls"))
+                        match job.calls_in_progress {
+                            Some(calls) => format!("Waiting for {} in progress to end before applying.{until}",
+                                plural(calls as usize, "call", "calls")),
+                            None => format!("Waiting for the calls in progress to end before applying.{until}"),
+                        }
                     }
                     "applying" => "Applying the changes…".to_owned(),
                     "syncing" => "Applied. Telling the phone system…".to_owned(),
@@ -319,14 +335,15 @@ fn JobProgress(on_stop: Callback<leptos::ev::MouseEvent>, busy: RwSignal<bool>) 
                                 }).collect_view()}
                             </ul>
                         })}
-                        {(state == "waiting").then(|| view! {
-                            <button type="button" class="btn" disabled=move || busy.get() on:click=move |ev| on_stop.run(ev)>
-                                "Stop: do not apply"
-                            </button>
-                        })}
                     </div>
                 }
             })}
+            // Outside the part redrawn every second, so that it keeps the keyboard focus.
+            <Show when=move || waiting.get()>
+                <button type="button" class="btn" disabled=move || busy.get() on:click=move |ev| on_stop.run(ev)>
+                    "Stop: do not apply"
+                </button>
+            </Show>
         </div>
     }
 }

@@ -57,11 +57,12 @@ fn DidRow(number: String) -> impl IntoView {
         let mut options = vec![(String::new(), "Nobody: calls are refused".to_owned())];
         pbx.view.with(|v| {
             if let Some(v) = v {
-                options.extend(
-                    v.extensions
-                        .iter()
-                        .map(|e| (e.number.clone(), format!("{} – {}", e.number, e.display_name))),
-                );
+                options.extend(v.extensions.iter().map(|e| {
+                    (
+                        e.number.clone(),
+                        format!("{} – {}", e.number, e.display_name),
+                    )
+                }));
             }
         });
         options

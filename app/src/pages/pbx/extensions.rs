@@ -57,7 +57,12 @@ pub fn Extensions() -> impl IntoView {
     let numbers = Memo::new(move |_| {
         pbx.view.with(|v| {
             v.as_ref()
-                .map(|v| v.extensions.iter().map(|e| e.number.clone()).collect::<Vec<_>>())
+                .map(|v| {
+                    v.extensions
+                        .iter()
+                        .map(|e| e.number.clone())
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         })
     });
@@ -258,7 +263,8 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
     let vm_pin = get(|e| e.voicemail_pin.clone());
     let vm_email = get(|e| e.voicemail_email.clone().unwrap_or_default());
     let caller_id = get(|e| e.outbound_caller_id.clone().unwrap_or_default());
-    let summary_text = Memo::new(move |_| ext.with(|e| e.as_ref().map(summary).unwrap_or_default()));
+    let summary_text =
+        Memo::new(move |_| ext.with(|e| e.as_ref().map(summary).unwrap_or_default()));
 
     // An action chosen that needs a target not given yet (not saved until it is).
     let pending_action = RwSignal::new(None::<String>);
@@ -297,7 +303,12 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
                         v.extensions
                             .iter()
                             .filter(|e| e.number != n)
-                            .map(|e| (e.number.clone(), format!("{} – {}", e.number, e.display_name)))
+                            .map(|e| {
+                                (
+                                    e.number.clone(),
+                                    format!("{} – {}", e.number, e.display_name),
+                                )
+                            })
                             .collect::<Vec<_>>()
                     })
                     .unwrap_or_default()
@@ -325,15 +336,16 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
         move |_| {
             let in_view = pbx.view.with(|v| {
                 v.as_ref().is_some_and(|v| {
-                    v.issues
-                        .iter()
-                        .any(|i| i.subject_kind == "extension" && i.subject_id.as_deref() == Some(&n))
+                    v.issues.iter().any(|i| {
+                        i.subject_kind == "extension" && i.subject_id.as_deref() == Some(&n)
+                    })
                 })
             });
             in_view
                 || pbx.apply_issues.with(|a| {
-                    a.iter()
-                        .any(|i| i.subject_kind == "extension" && i.subject_id.as_deref() == Some(&n))
+                    a.iter().any(|i| {
+                        i.subject_kind == "extension" && i.subject_id.as_deref() == Some(&n)
+                    })
                 })
         }
     });
@@ -350,67 +362,81 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
     let num = number.clone();
     let id = move |field: &str| format!("ext-{num}-{field}");
     let (id2, issues2) = (id.clone(), issues.clone());
-    let commit_text = move |field: &'static str,
-                            state: FieldState,
-                            set: fn(&mut ExtensionPatch, String)| {
-        Callback::new(move |value: String| {
-            saver.save(field, state, move |p: &mut ExtensionPatch| set(p, value.trim().to_owned()))
-        })
-    };
-    let commit_bool = move |field: &'static str,
-                            state: FieldState,
-                            set: fn(&mut ExtensionPatch, bool)| {
-        Callback::new(move |value: bool| saver.save(field, state, move |p: &mut ExtensionPatch| set(p, value)))
-    };
+    let commit_text =
+        move |field: &'static str, state: FieldState, set: fn(&mut ExtensionPatch, String)| {
+            Callback::new(move |value: String| {
+                saver.save(field, state, move |p: &mut ExtensionPatch| {
+                    set(p, value.trim().to_owned())
+                })
+            })
+        };
+    let commit_bool =
+        move |field: &'static str, state: FieldState, set: fn(&mut ExtensionPatch, bool)| {
+            Callback::new(move |value: bool| {
+                saver.save(field, state, move |p: &mut ExtensionPatch| set(p, value))
+            })
+        };
 
-    let on_action = Callback::new(move |value: String| {
-        match value.as_str() {
-            VOICEMAIL | HANGUP => {
-                pending_action.set(None);
-                st.target.set(SaveState::Idle);
-                saver.save("no_answer_action", st.action, move |p: &mut ExtensionPatch| {
+    let on_action = Callback::new(move |value: String| match value.as_str() {
+        VOICEMAIL | HANGUP => {
+            pending_action.set(None);
+            st.target.set(SaveState::Idle);
+            saver.save(
+                "no_answer_action",
+                st.action,
+                move |p: &mut ExtensionPatch| {
                     p.no_answer_action = Some(value);
                     p.no_answer_target = Some(String::new());
-                });
-            }
-            FORWARD_EXTENSION => match others.get_untracked().first() {
-                Some((first, _)) => {
-                    let first = first.clone();
-                    pending_action.set(None);
-                    st.target.set(SaveState::Idle);
-                    saver.save("no_answer_action", st.action, move |p: &mut ExtensionPatch| {
+                },
+            );
+        }
+        FORWARD_EXTENSION => match others.get_untracked().first() {
+            Some((first, _)) => {
+                let first = first.clone();
+                pending_action.set(None);
+                st.target.set(SaveState::Idle);
+                saver.save(
+                    "no_answer_action",
+                    st.action,
+                    move |p: &mut ExtensionPatch| {
                         p.no_answer_action = Some(value);
                         p.no_answer_target = Some(first);
-                    });
-                }
-                None => {
-                    pending_action.set(Some(value));
-                    st.action.set(SaveState::Incomplete(
-                        "Add another extension first: there is none to forward to.".into(),
-                    ));
-                }
-            },
-            _ => {
+                    },
+                );
+            }
+            None => {
                 pending_action.set(Some(value));
                 st.action.set(SaveState::Incomplete(
-                    "Enter the outside number below; it is saved then.".into(),
+                    "Add another extension first: there is none to forward to.".into(),
                 ));
             }
+        },
+        _ => {
+            pending_action.set(Some(value));
+            st.action.set(SaveState::Incomplete(
+                "Enter the outside number below; it is saved then.".into(),
+            ));
         }
     });
     let on_target = Callback::new(move |value: String| {
         let act = action.get_untracked();
         let value = value.trim().to_owned();
         if value.is_empty() {
-            st.target.set(SaveState::Incomplete("Enter a number to forward to.".into()));
+            st.target.set(SaveState::Incomplete(
+                "Enter a number to forward to.".into(),
+            ));
             return;
         }
         pending_action.set(None);
         st.action.set(SaveState::Idle);
-        saver.save("no_answer_target", st.target, move |p: &mut ExtensionPatch| {
-            p.no_answer_action = Some(act);
-            p.no_answer_target = Some(value);
-        });
+        saver.save(
+            "no_answer_target",
+            st.target,
+            move |p: &mut ExtensionPatch| {
+                p.no_answer_action = Some(act);
+                p.no_answer_target = Some(value);
+            },
+        );
     });
 
     // Delete and new password.
@@ -419,7 +445,8 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
     let busy = RwSignal::new(false);
     let action_error = RwSignal::new(None::<String>);
     let secret = RwSignal::new(None::<Secret>);
-    let revision = move || ext.with_untracked(|e| e.as_ref().map(|e| e.revision).unwrap_or_default());
+    let revision =
+        move || ext.with_untracked(|e| e.as_ref().map(|e| e.revision).unwrap_or_default());
     let n = number.clone();
     let do_delete = Callback::new(move |_| {
         let n = n.clone();
@@ -463,7 +490,8 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
                     }));
                     let saved = result.extension;
                     pbx.update(|v| {
-                        if let Some(e) = v.extensions.iter_mut().find(|e| e.number == saved.number) {
+                        if let Some(e) = v.extensions.iter_mut().find(|e| e.number == saved.number)
+                        {
                             *e = saved;
                         }
                     });

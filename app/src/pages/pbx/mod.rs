@@ -84,12 +84,17 @@ impl Pbx {
         field: &'static str,
     ) -> Signal<Vec<String>> {
         Memo::new(move |_| {
-            let matches = |i: &&IssueView| {
-                i.subject_kind == kind && i.subject_id == id && i.field == field
-            };
+            let matches =
+                |i: &&IssueView| i.subject_kind == kind && i.subject_id == id && i.field == field;
             let mut messages: Vec<String> = self.view.with(|v| {
                 v.as_ref()
-                    .map(|v| v.issues.iter().filter(matches).map(|i| i.message.clone()).collect())
+                    .map(|v| {
+                        v.issues
+                            .iter()
+                            .filter(matches)
+                            .map(|i| i.message.clone())
+                            .collect()
+                    })
                     .unwrap_or_default()
             });
             self.apply_issues.with(|a| {
