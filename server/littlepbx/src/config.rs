@@ -62,6 +62,9 @@ pub struct Config {
     pub freeswitch: FreeSwitchConfig,
     pub smtp: SmtpConfig,
     pub web: WebConfig,
+    /// How long an instance owns an Apply job without renewing its lease: after a crash, another
+    /// instance (or the restarted one) resumes the job this long after the last renewal.
+    pub apply_lease_seconds: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,6 +158,7 @@ impl Default for Config {
                 secure_cookies: false,
                 login_attempts: 5,
             },
+            apply_lease_seconds: 15,
         }
     }
 }
@@ -214,6 +218,9 @@ impl Config {
         fsxml_settings(self)
             .validate()
             .context("freeswitch settings")?;
+        if !(1..=3600).contains(&self.apply_lease_seconds) {
+            bail!("apply_lease_seconds must be 1 to 3600");
+        }
         if self.web.session_hours == 0 {
             bail!("web.session_hours must be at least 1");
         }
@@ -318,6 +325,7 @@ fn is_config_key(key: &figment::value::UncasedStr) -> bool {
         "freeswitch",
         "smtp",
         "web",
+        "apply_lease_seconds",
     ];
     let top = key.as_str().split("__").next().unwrap_or_default();
     FIELDS.iter().any(|field| top.eq_ignore_ascii_case(field))

@@ -23,8 +23,6 @@ use store::{OrgId, StoreError};
 use crate::state::AppState;
 use crate::{mail, services};
 
-/// How long an instance owns a job without renewing its lease.
-const LEASE_MS: i64 = 15_000;
 /// How long a job waits in `syncing` for FreeSWITCH to answer before ending anyway.
 const SYNC_PATIENCE_MS: i64 = 10_000;
 
@@ -41,7 +39,8 @@ pub async fn run(state: AppState) {
 
 /// One round over the jobs this instance holds.
 pub async fn tick(state: &AppState, owner: &str) -> anyhow::Result<()> {
-    for job in state.store().claim_jobs(owner, LEASE_MS).await? {
+    let lease_ms = i64::from(state.config().apply_lease_seconds) * 1000;
+    for job in state.store().claim_jobs(owner, lease_ms).await? {
         if let Err(err) = advance(state, &job).await {
             tracing::warn!(job = job.id, error = %format!("{err:#}"), "Apply job");
         }

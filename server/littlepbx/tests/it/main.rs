@@ -6,6 +6,7 @@ mod common;
 mod apply_engine;
 
 mod cli;
+mod crash;
 mod db_scripts;
 mod fs_xml;
 mod health;

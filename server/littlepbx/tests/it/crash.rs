@@ -1,0 +1,252 @@
+//! Crash safety of Apply: the real `littlepbx serve` process is killed with SIGKILL at random
+//! moments while Applies run (MariaDB), restarted, and the database is checked: the applied
+//! configuration is exactly the old or the new version (never a mix), the draft is intact, and
+//! the job ends consistently once the restarted process has resumed it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{binary, OrgClient};
+
+const RUNS: usize = 30;
+const EXTENSIONS: usize = 300;
+const PASSWORD: &str = "correct horse battery";
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+fn start_server(url: &str, data_dir: &std::path::Path, secret: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(binary())
+        .arg("serve")
+        .env("LITTLEPBX_DATABASE_URL", url)
+        .env("LITTLEPBX_LISTEN", format!("127.0.0.1:{port}"))
+        .env("LITTLEPBX_DATA_DIR", data_dir)
+        .env("LITTLEPBX_SECRET_KEY", secret)
+        .env("LITTLEPBX_FREESWITCH__HTTP_PASSWORD", "x")
+        .env("LITTLEPBX_APPLY_LEASE_SECONDS", "1")
+        .env("LITTLEPBX_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start littlepbx");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "littlepbx did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, port }
+}
+
+fn org_client(port: u16) -> OrgClient {
+    let host = "pbx.acme.localhost";
+    let http = reqwest::Client::builder()
+        .resolve(host, ([127, 0, 0, 1], port).into())
+        .build()
+        .unwrap();
+    OrgClient {
+        http,
+        base: format!("http://{host}:{port}"),
+        cookie: None,
+    }
+}
+
+/// Every extension's display name, by layer.
+async fn names(store: &store::Store, org: store::OrgId, layer: store::Layer) -> Vec<String> {
+    let config = store.load_layer(org, layer).await.unwrap();
+    config
+        .extensions
+        .iter()
+        .filter(|e| e.number.as_str() != "100")
+        .map(|e| e.display_name.to_string())
+        .collect()
+}
+
+/// Renames every extension of the draft to `name`, directly in the store (fast, and the server
+/// is only needed for the Apply itself).
+async fn rename_all(store: &store::Store, org: store::OrgId, name: &str) {
+    let draft = store.load_draft(org).await.unwrap();
+    let name = domain::DisplayName::parse(name).unwrap();
+    for ext in draft
+        .extensions
+        .iter()
+        .filter(|e| e.value.number.as_str() != "100")
+    {
+        store
+            .update_extension(org, &ext.value.number, ext.revision, |e| {
+                e.display_name = name.clone();
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applies_survive_sigkill_at_random_moments() {
+    let Some(db) = testkit::TestDb::mariadb().await else {
+        return;
+    };
+    let url = db.url().to_owned();
+    let data_dir = tempfile::tempdir().unwrap();
+    let secret = littlepbx::secrets::random_key_base64();
+
+    // An org with 300 extensions, all applied as "Round 0".
+    let store = store::Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let domain = domain::SipDomain::parse("pbx.acme.localhost").unwrap();
+    let reception = domain::defaults::ReceptionSecrets {
+        a1_hash: domain::A1Hash::compute(
+            &domain::ExtensionNumber::parse("100").unwrap(),
+            &domain,
+            "x",
+        ),
+        voicemail_pin: domain::VoicemailPin::parse("1234").unwrap(),
+    };
+    let new = store::orgs::NewOrg {
+        slug: domain::OrgSlug::parse("acme").unwrap(),
+        name: domain::CompanyName::parse("Acme").unwrap(),
+        sip_domain: domain.clone(),
+        limits: store::orgs::OrgLimits::default(),
+    };
+    let org = store.create_org(&new, reception).await.unwrap().id;
+    let hash = littlepbx::secrets::hash_password(PASSWORD).unwrap();
+    store
+        .create_admin(
+            org,
+            &domain::Email::parse("boss@acme.example").unwrap(),
+            store::admins::AdminCredential::PasswordHash(hash),
+        )
+        .await
+        .unwrap();
+    for n in 0..EXTENSIONS {
+        let number = domain::ExtensionNumber::parse(&(1000 + n).to_string()).unwrap();
+        let ext = domain::Extension {
+            a1_hash: domain::A1Hash::compute(&number, &domain, "pw"),
+            number,
+            display_name: domain::DisplayName::parse("Round 0").unwrap(),
+            voicemail_enabled: true,
+            voicemail_pin: domain::VoicemailPin::parse("1234").unwrap(),
+            voicemail_email: None,
+            call_flow: domain::CallFlow {
+                ring_seconds: domain::RingSeconds::parse(20).unwrap(),
+                no_answer: domain::NoAnswer::Voicemail,
+            },
+            do_not_disturb: false,
+            outbound_caller_id: None,
+        };
+        store.create_extension(org, &ext).await.unwrap();
+    }
+    let emergency = ["112".to_owned()].into();
+    let request = store::apply::ApplyRequest {
+        applied_by: "setup",
+        job_id: None,
+        emergency_numbers: &emergency,
+    };
+    store.apply(org, &request, |_| vec![]).await.unwrap();
+
+    let mut server = start_server(&url, data_dir.path(), &secret);
+    let mut killed_in = std::collections::BTreeMap::<String, usize>::new();
+    let mut rng = rand::thread_rng();
+    for round in 1..=RUNS {
+        let before = store.org(org).await.unwrap().applied_version;
+        rename_all(&store, org, &format!("Round {round}")).await;
+        let mut client = org_client(server.port);
+        assert_eq!(client.login("boss@acme.example", PASSWORD).await, 200);
+        // Every third run waits for calls (FreeSWITCH is not reachable, so it waits the full
+        // second) so that kills also land while waiting.
+        let wait = round % 3 == 0;
+        let (status, job) = client
+            .send_json(
+                Method::POST,
+                "/api/org/apply",
+                json!({"wait_for_calls": wait, "max_wait_seconds": 1, "email_me": false}),
+            )
+            .await;
+        assert_eq!(status, 202, "{job}");
+        let job_id = job["id"].as_i64().unwrap();
+
+        // Kill at a random moment while the job runs.
+        let window = if wait { 1500 } else { 50 };
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..window))).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let state_at_kill = store.job(org, job_id).await.unwrap().state;
+        *killed_in.entry(state_at_kill.clone()).or_default() += 1;
+
+        // Right after the crash: applied is exactly the old or the new version, the draft intact.
+        let applied = names(&store, org, store::Layer::Applied).await;
+        let version = store.org(org).await.unwrap().applied_version;
+        let old = format!("Round {}", round - 1);
+        let new = format!("Round {round}");
+        let all = |name: &str| applied.len() == EXTENSIONS && applied.iter().all(|n| n == name);
+        match version - before {
+            0 => assert!(
+                all(&old),
+                "round {round}: version unchanged but applied is not the old config"
+            ),
+            1 => assert!(
+                all(&new),
+                "round {round}: version bumped but applied is not the new config"
+            ),
+            other => panic!("round {round}: applied_version moved by {other}"),
+        }
+        assert!(
+            names(&store, org, store::Layer::Draft)
+                .await
+                .iter()
+                .all(|n| *n == new),
+            "round {round}: draft damaged"
+        );
+
+        // After a restart the job is resumed and ends done, applied exactly once.
+        server = start_server(&url, data_dir.path(), &secret);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let job = loop {
+            let job = store.job(org, job_id).await.unwrap();
+            if job.state == "done" {
+                break job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: job stuck in {} (killed in {state_at_kill})",
+                job.state
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(job.applied_version, Some(before + 1), "round {round}");
+        assert_eq!(job.active_org_id, None);
+        assert_eq!(
+            store.org(org).await.unwrap().applied_version,
+            before + 1,
+            "round {round}: applied once"
+        );
+        assert!(names(&store, org, store::Layer::Applied)
+            .await
+            .iter()
+            .all(|n| *n == new));
+        let history = store.apply_history(org, 3).await.unwrap();
+        assert_eq!(
+            history.iter().filter(|h| h.job_id == Some(job_id)).count(),
+            1,
+            "round {round}"
+        );
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    eprintln!("{RUNS} SIGKILL runs; job state when killed: {killed_in:?}");
+    assert!(
+        killed_in.len() >= 3,
+        "kills should land in different phases: {killed_in:?}"
+    );
+}
