@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 /// calls per second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"max_extensions": 1000, "max_outbound_calls": 10, "max_calls_per_second": 2})))]
 pub struct Limits {
     pub max_extensions: u32,
     pub max_outbound_calls: u32,
@@ -21,7 +22,14 @@ pub struct Limits {
 #[cfg_attr(feature = "openapi", schema(example = json!({"slug": "acme", "name": "Acme Inc."})))]
 pub struct OrgCreate {
     /// 2-32 of a-z, 0-9 and single hyphens, starting with a letter. Fixed for the org's life.
-    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$", min_length = 2, max_length = 32))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+            min_length = 2,
+            max_length = 32
+        )
+    )]
     pub slug: String,
     /// The company name shown on the org's pages: 1 to 100 characters, none of `< > $ { } \`.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
@@ -37,6 +45,14 @@ pub struct OrgCreate {
 /// A new org with its reception extension's credentials (shown this once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "org": {"slug": "acme", "name": "Acme Inc.", "sip_domain": "pbx.acme.example.com",
+        "status": "active", "limits": {"max_extensions": 1000, "max_outbound_calls": 10, "max_calls_per_second": 2},
+        "has_logo": false, "url": "https://pbx.acme.example.com", "applied_version": 1,
+        "created_at": 1764300000000_i64, "updated_at": 1764300000000_i64},
+    "reception_number": "100", "reception_sip_password": "k3XbQ7mPw9RtZa2D",
+    "reception_voicemail_pin": "482913"
+})))]
 pub struct OrgCreated {
     pub org: OrgView,
     pub reception_number: String,
@@ -103,6 +119,7 @@ pub struct AdminCreate {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": 7, "email": "boss@acme.example", "invite_pending": false, "created_at": 1764300000000_i64})))]
 pub struct AdminView {
     pub id: i64,
     pub email: String,
@@ -113,6 +130,10 @@ pub struct AdminView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "admin": {"id": 8, "email": "new@acme.example", "invite_pending": true, "created_at": 1764300000000_i64},
+    "invite_url": "https://pbx.acme.example.com/invite/Jc1mT4pQ0v8bXr2sLk9wYz3dFh6nAe5uGi7oRt1qWs0"
+})))]
 pub struct AdminCreated {
     pub admin: AdminView,
     /// Present when no password was given: valid for 7 days, works once.
@@ -122,6 +143,7 @@ pub struct AdminCreated {
 /// Set a given password, or omit it to get a generated one back (shown this once).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"password": "correct horse battery"})))]
 pub struct AdminPasswordReset {
     #[serde(default)]
     pub password: Option<String>,
@@ -129,6 +151,7 @@ pub struct AdminPasswordReset {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"password": "Hq3vX9pLm2Tz8sWk"})))]
 pub struct AdminPasswordResult {
     /// The generated password, when none was given.
     pub password: Option<String>,
@@ -182,6 +205,14 @@ pub struct TrunkPut {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "role": "inbound", "gateway": "acme.in", "same_as_inbound": false, "username": "acme-trunk",
+    "auth_username": null, "has_password": true, "host": "sip.carrier.example", "proxy": null,
+    "port": 5060, "transport": "udp", "register": true, "realm": null, "from_user": null,
+    "from_domain": null, "caller_id_in_from": false, "expire_seconds": 3600,
+    "allowed_cidrs": ["203.0.113.10/32"], "updated_at": 1764300000000_i64,
+    "state": {"state": "REGED", "status": "UP", "checked_at": 1764300005000_i64, "pending_commands": 0}
+})))]
 pub struct TrunkView {
     /// `inbound` or `outbound`.
     pub role: String,
@@ -209,6 +240,7 @@ pub struct TrunkView {
 /// A gateway's registration state as FreeSWITCH last reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"state": "REGED", "status": "UP", "checked_at": 1764300005000_i64, "pending_commands": 0})))]
 pub struct GatewayState {
     /// `REGED`, `NOREG`, `TRYING`, `FAIL_WAIT`, ... or `unknown` when FreeSWITCH is not reachable.
     pub state: String,
@@ -239,6 +271,13 @@ pub struct DidList {
 /// An org at a glance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "slug": "acme", "status": "active", "applied_version": 3, "pending_changes": 2,
+    "apply_job_state": "done",
+    "gateways": [{"gateway": "acme.in", "state": {"state": "REGED", "status": "UP",
+        "checked_at": 1764300005000_i64, "pending_commands": 0}}],
+    "pending_freeswitch_commands": 0
+})))]
 pub struct OrgStatusView {
     pub slug: String,
     pub status: String,
@@ -262,6 +301,7 @@ pub struct TrunkGatewayState {
 /// A new API key, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": 3, "name": "billing", "key": "lpbx_Qm9yZS1yYW5kb20tYnl0ZXMtaGVyZS1hbmQtbW9yZQ"})))]
 pub struct ApiKeyCreated {
     pub id: i64,
     pub name: String,
@@ -295,6 +335,7 @@ pub struct ApiKeyCreate {
 /// An API key as listed: never the key itself, only its first characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": 3, "name": "billing", "prefix": "lpbx_Qm9yZS1", "org": null, "created_at": 1764300000000_i64})))]
 pub struct ApiKeyView {
     pub id: i64,
     pub name: String,

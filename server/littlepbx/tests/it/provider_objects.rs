@@ -54,6 +54,23 @@ db_test!(
             .unwrap()
             .expect("the invitation is valid");
         assert_eq!(by_invite.email.as_str(), "new@acme.example");
+        // The link's page accepts the token once (the org API's side of the invitation).
+        let invitee = app.org_client("acme");
+        let accept = json!({"token": token, "password": "invited password"});
+        let (status, _) = invitee
+            .send_json(Method::POST, "/api/org/invite/accept", accept.clone())
+            .await;
+        assert!((200..300).contains(&status), "{status}");
+        assert_eq!(
+            app.org_client("acme")
+                .login("new@acme.example", "invited password")
+                .await,
+            200
+        );
+        let (again, _) = invitee
+            .send_json(Method::POST, "/api/org/invite/accept", accept)
+            .await;
+        assert_eq!(again, 404);
 
         assert!(api
             .post(
@@ -83,6 +100,7 @@ db_test!(
             .problem(422);
 
         let list = api.get("/orgs/acme/admins").await;
+        assert_eq!(list.json["items"][1]["invite_pending"], false);
         let emails: Vec<&str> = list.json["items"]
             .as_array()
             .unwrap()

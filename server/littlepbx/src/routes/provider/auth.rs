@@ -122,6 +122,7 @@ impl FromRequestParts<AppState> for KeyOrg {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
