@@ -43,10 +43,12 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# Only what this run sets: no configuration file or database of the caller's leaks in.
+# Only what this run sets: no configuration file or database of the caller's leaks in. `exec`
+# so that a background call's `$!` is the server itself, which the cleanup stops.
 run_littlepbx() {
-    env -u LITTLEPBX_DATABASE_URL -u LITTLEPBX_CONFIG \
+    exec env -u LITTLEPBX_DATABASE_URL -u LITTLEPBX_CONFIG \
         LITTLEPBX_DATA_DIR="$WORK/data" \
         LITTLEPBX_LISTEN=127.0.0.1:0 \
         LITTLEPBX_LOG=info,sqlx=warn,sea_orm=warn \
@@ -55,11 +57,13 @@ run_littlepbx() {
 }
 
 echo "==> seeding a fresh database in $WORK" >&2
-KEY=$(cd "$WORK" && run_littlepbx seed-demo 2>"$WORK/seed.log" \
+KEY=$(cd "$WORK" && (run_littlepbx seed-demo) 2>"$WORK/seed.log" \
     | "$PWD_ROOT/$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["api_key"])')
 
-(cd "$WORK" && run_littlepbx serve >"$WORK/server.log" 2>&1) &
+cd "$WORK"
+run_littlepbx serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
+cd "$PWD_ROOT"
 
 PORT=""
 for _ in $(seq 1 200); do
