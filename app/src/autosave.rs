@@ -124,6 +124,17 @@ impl<P: Default + 'static> Saver<P> {
                 if queued_again {
                     continue;
                 }
+                if result.is_ok() {
+                    // "Saved" fades after a while; its line keeps its place.
+                    set_timeout(
+                        move || {
+                            if state.try_get_untracked() == Some(SaveState::Saved) {
+                                state.set(SaveState::Idle);
+                            }
+                        },
+                        std::time::Duration::from_secs(5),
+                    );
+                }
                 state.set(match &result {
                     Ok(()) => SaveState::Saved,
                     Err(e) if e.is_conflict() => SaveState::Conflict,

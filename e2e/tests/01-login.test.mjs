@@ -1,7 +1,7 @@
 // Login, a wrong login, logout, and the pages of hosts that are no org's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acmeEmail, browser, env, login, orgUrl, plainUrl, shot, PHONE } from '../lib.mjs';
+import { acmeEmail, browser, env, login, orgUrl, plainUrl, providerApi, shot, PHONE } from '../lib.mjs';
 
 test('a wrong password is refused plainly', async (t) => {
   const { page, errors } = await browser(t);
@@ -53,4 +53,32 @@ test('an unknown org host says there is no such PBX', async (t) => {
   // The plain host is no org's either: the app itself says so.
   await page.goto(plainUrl('/'));
   await page.getByRole('heading', { name: 'No such PBX' }).waitFor();
+});
+
+test('an invitation link lets a new admin choose a password and logs them in', async (t) => {
+  const created = await providerApi('POST', '/orgs/globex/admins', { email: 'newbie@globex.example' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const invite = new URL(created.body.invite_url);
+  const { page, errors } = await browser(t);
+  await page.goto(orgUrl('globex', invite.pathname));
+  await page.getByRole('heading', { name: 'Welcome' }).waitFor();
+  await page.getByText('Globex Corporation').first().waitFor();
+  await page.getByLabel('New password (at least 10 characters)').fill('short');
+  await page.getByLabel('The same password again').fill('short');
+  await page.getByRole('button', { name: 'Set password and log in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'at least 10 characters' }).waitFor();
+  await page.getByLabel('New password (at least 10 characters)').fill('newbie-pass-1234');
+  await page.getByLabel('The same password again').fill('newbie-pass-1234');
+  await shot(page, 'invite');
+  await page.getByRole('button', { name: 'Set password and log in' }).click();
+  await page.getByRole('heading', { name: 'Extensions' }).waitFor();
+  await page.locator('.who', { hasText: 'newbie@globex.example' }).waitFor();
+  // The link works once.
+  const again = await browser(t);
+  await again.page.goto(orgUrl('globex', invite.pathname));
+  await again.page.getByLabel('New password (at least 10 characters)').fill('another-pass-1234');
+  await again.page.getByLabel('The same password again').fill('another-pass-1234');
+  await again.page.getByRole('button', { name: 'Set password and log in' }).click();
+  await again.page.getByRole('alert').filter({ hasText: 'not valid any more' }).waitFor();
+  assert.deepEqual(errors, []);
 });

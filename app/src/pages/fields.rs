@@ -129,9 +129,15 @@ pub fn SelectField(
             >
                 {move || {
                     let current = value.get();
-                    options.get().into_iter().map(|(v, l)| {
+                    let mut options = options.get();
+                    // A value that is no choice any more (a deleted extension) is shown as such
+                    // rather than as the first choice.
+                    if !options.iter().any(|(v, _)| *v == current) {
+                        options.push((current.clone(), format!("{current} (no longer exists)")));
+                    }
+                    options.into_iter().map(|(v, l)| {
                         let selected = v == current;
-                        view! { <option value=v selected=selected>{l}</option> }
+                        view! { <option value=v prop:selected=selected>{l}</option> }
                     }).collect_view()
                 }}
             </select>

@@ -12,7 +12,7 @@ use crate::api;
 use crate::components::{time_of_day, ConfirmDialog, Secret, SecretBox};
 use crate::frame::OrgCtx;
 
-fn unfinished(job: &JobView) -> bool {
+pub(super) fn unfinished(job: &JobView) -> bool {
     matches!(job.state.as_str(), "waiting" | "applying" | "syncing")
 }
 

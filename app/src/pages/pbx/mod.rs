@@ -69,6 +69,13 @@ impl Pbx {
     pub fn update(self, change: impl FnOnce(&mut PbxView)) {
         self.generation.update_value(|g| *g += 1);
         self.apply_issues.set(Vec::new());
+        // The last Apply's outcome is old news once the draft changes again.
+        if self
+            .job
+            .with_untracked(|j| j.as_ref().is_some_and(|j| !apply::unfinished(j)))
+        {
+            self.job.set(None);
+        }
         self.view.update(|v| {
             if let Some(v) = v {
                 change(v)
