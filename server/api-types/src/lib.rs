@@ -7,5 +7,6 @@
 pub mod org;
 pub mod problem;
 pub mod provider;
+pub mod stats;
 
 pub use problem::{FieldError, Problem};

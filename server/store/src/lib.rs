@@ -12,6 +12,7 @@
 
 pub mod admins;
 pub mod apply;
+pub mod cdr;
 mod convert;
 pub mod draft;
 pub mod entities;
