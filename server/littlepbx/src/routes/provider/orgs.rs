@@ -6,7 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use domain::{CompanyName, OrgSlug, OrgStatus, SipDomain};
 use serde::Deserialize;
-use store::orgs::{Org, OrgLimits, OrgUpdate};
+use store::orgs::{NewOrg, Org, OrgLimits, OrgUpdate};
 use utoipa::IntoParams;
 
 use super::auth::{ApiKeyAuth, KeyOrg};
@@ -111,6 +111,33 @@ pub async fn list(
     }))
 }
 
+fn parse_create(state: &AppState, body: &OrgCreate) -> ApiResult<NewOrg> {
+    let mut fields = Fields::new();
+    let slug = fields.check("slug", OrgSlug::parse(&body.slug));
+    let name = fields.check("name", CompanyName::parse(&body.name));
+    // A blank domain (an empty form field) means the default one.
+    let given = body.sip_domain.as_deref().filter(|d| !d.trim().is_empty());
+    let sip_domain = match (given, &slug) {
+        (Some(domain), _) => fields.check("sip_domain", SipDomain::parse(domain)),
+        (None, Some(slug)) => fields.check(
+            "sip_domain",
+            SipDomain::parse(&state.config().default_sip_domain(slug.as_str())),
+        ),
+        (None, None) => None,
+    };
+    let limits = body
+        .limits
+        .map(|limits| check_limits(&mut fields, &limits))
+        .unwrap_or_default();
+    fields.finish()?;
+    Ok(NewOrg {
+        slug: checked(slug)?,
+        name: checked(name)?,
+        sip_domain: checked(sip_domain)?,
+        limits,
+    })
+}
+
 /// Create an organization with the default configuration. Its reception extension works at
 /// once; its SIP password and voicemail PIN are shown in this answer only.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "organizations", request_body = OrgCreate,
@@ -125,32 +152,9 @@ pub async fn create(
     _provider: ProviderKey,
     JsonObject(body): JsonObject<OrgCreate>,
 ) -> ApiResult<impl IntoResponse> {
-    let mut fields = Fields::new();
-    let slug = fields.check("slug", OrgSlug::parse(&body.slug));
-    let name = fields.check("name", CompanyName::parse(&body.name));
-    // A blank domain (an empty form field) means the default one.
-    let given = body.sip_domain.as_deref().filter(|d| !d.trim().is_empty());
-    let domain = match (given, &slug) {
-        (Some(domain), _) => fields.check("sip_domain", SipDomain::parse(domain)),
-        (None, Some(slug)) => fields.check(
-            "sip_domain",
-            SipDomain::parse(&state.config().default_sip_domain(slug.as_str())),
-        ),
-        (None, None) => None,
-    };
-    let limits = body
-        .limits
-        .map(|limits| check_limits(&mut fields, &limits))
-        .unwrap_or_default();
-    fields.finish()?;
-    let created = services::create_org(
-        &state,
-        checked(slug)?,
-        checked(name)?,
-        checked(domain)?,
-        limits,
-    )
-    .await?;
+    let new = parse_create(&state, &body)?;
+    let created =
+        services::create_org(&state, new.slug, new.name, new.sip_domain, new.limits).await?;
     let location = format!("/api/v1/orgs/{}", created.org.slug);
     let body = OrgCreated {
         org: org_view(&state, &created.org),
@@ -189,6 +193,17 @@ pub async fn patch(
     if body.status.is_some() || body.limits.is_some() {
         auth.require_provider("changing the status or the limits")?;
     }
+    let update = parse_patch(&body)?;
+    let updated = match update.status {
+        Some(status) if status != org.status => {
+            change_status(&state, &org, &update, status).await?
+        }
+        _ => state.store().update_org(org.id, &update).await?,
+    };
+    Ok(ApiJson(org_view(&state, &updated)))
+}
+
+fn parse_patch(body: &OrgPatch) -> ApiResult<OrgUpdate> {
     let mut fields = Fields::new();
     let update = OrgUpdate {
         name: body
@@ -202,24 +217,29 @@ pub async fn patch(
         limits: body.limits.map(|limits| check_limits(&mut fields, &limits)),
     };
     fields.finish()?;
-    let updated = match update.status {
-        Some(status) if status != org.status => {
-            let view = fs_sync::applied_view(&state, &org, status).await?;
-            let updated = state
-                .store()
-                .update_org_with(org.id, &update, |before, after| {
-                    if before.status == after.status {
-                        return Vec::new();
-                    }
-                    fs_sync::status_commands(&state, &view, before.status)
-                })
-                .await?;
-            state.freeswitch().commands_queued();
-            updated
-        }
-        _ => state.store().update_org(org.id, &update).await?,
-    };
-    Ok(ApiJson(org_view(&state, &updated)))
+    Ok(update)
+}
+
+/// A suspension or a reactivation: the org's gateways, phones and streams go or come back in
+/// FreeSWITCH, by commands queued with the change.
+async fn change_status(
+    state: &AppState,
+    org: &Org,
+    update: &OrgUpdate,
+    status: OrgStatus,
+) -> ApiResult<Org> {
+    let view = fs_sync::applied_view(state, org, status).await?;
+    let updated = state
+        .store()
+        .update_org_with(org.id, update, |before, after| {
+            if before.status == after.status {
+                return Vec::new();
+            }
+            fs_sync::status_commands(state, &view, before.status)
+        })
+        .await?;
+    state.freeswitch().commands_queued();
+    Ok(updated)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
