@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_initial;
 mod m20261206_000001_cdrs;
+mod m20261207_000001_provisioning_links;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261206_000001_cdrs::Migration),
+            Box::new(m20261207_000001_provisioning_links::Migration),
         ]
     }
 }

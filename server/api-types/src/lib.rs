@@ -5,8 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod org;
+pub mod phones;
 pub mod problem;
 pub mod provider;
+pub mod provisioning;
 pub mod stats;
 
 pub use problem::{FieldError, Problem};

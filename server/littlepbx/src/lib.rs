@@ -14,6 +14,7 @@ pub mod freeswitch;
 pub mod jobs;
 pub mod mail;
 pub mod moh_files;
+pub mod provisioning;
 pub mod routes;
 pub mod secrets;
 pub mod seed;

@@ -19,6 +19,7 @@ pub mod entities;
 pub mod fs_commands;
 pub mod jobs;
 pub mod orgs;
+pub mod provisioning;
 pub mod snapshot;
 pub mod telephony;
 

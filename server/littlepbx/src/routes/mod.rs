@@ -4,6 +4,7 @@ pub mod fs;
 pub mod health;
 pub mod org;
 pub mod provider;
+pub mod provision;
 pub mod web;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(fs::router())
+        .merge(provision::router())
         .nest("/api/v1", provider::router())
         .nest("/api/org", org::router())
         .merge(web::router())

@@ -170,7 +170,11 @@ fn add_shared(operation: &mut Operation) {
 /// The document as JSON, built once.
 pub fn document() -> &'static serde_json::Value {
     static DOC: OnceLock<serde_json::Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_json::to_value(ApiDoc::openapi()).unwrap_or_default())
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        doc.merge(crate::routes::provision::ProvisionDoc::openapi());
+        serde_json::to_value(doc).unwrap_or_default()
+    })
 }
 
 /// `GET /api/v1/openapi.json` (no key needed).
@@ -212,7 +216,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 24);
+        assert_eq!(operations, 26);
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
