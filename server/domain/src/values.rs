@@ -177,6 +177,10 @@ impl SipDomain {
         if labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit())) {
             return refuse("A SIP domain must be a name, not an IP address.");
         }
+        // `.invalid` names are LittlePBX's own (the carrier ACL's directory domain).
+        if labels.last() == Some(&"invalid") {
+            return refuse("A SIP domain cannot end in .invalid.");
+        }
         Ok(Self(value))
     }
 }
