@@ -56,9 +56,10 @@ export async function browser(t, { viewport = DESKTOP } = {}) {
   return { context, page, errors };
 }
 
-export async function shot(page, name) {
+/** A screenshot of the whole page (or of the viewport only: `{ fullPage: false }`). */
+export async function shot(page, name, { fullPage = true } = {}) {
   fs.mkdirSync(artifacts, { recursive: true });
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage });
 }
 
 export async function login(page, slug, email, password) {

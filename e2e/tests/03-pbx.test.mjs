@@ -199,6 +199,7 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
 test('the PBX page on a phone', async (t) => {
   const { page, errors } = await browser(t, { viewport: PHONE });
   await login(page, 'acme', acmeEmail, env.acmePassword);
+  await shot(page, 'pbx-phone-top', { fullPage: false });
   await openCard(page, '100');
   await shot(page, 'pbx-phone');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

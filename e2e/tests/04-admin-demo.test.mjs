@@ -93,5 +93,9 @@ test('the admin demo page on a phone', async (t) => {
   await page.getByLabel('Paste a provider API key').fill(env.apiKey);
   await page.getByRole('button', { name: 'Use this key' }).click();
   await page.locator('table.orgs tr[data-slug="acme"]').waitFor();
+  await page.locator('table.orgs tr[data-slug="acme"]').getByRole('button', { name: 'Manage' }).click();
+  await page.getByRole('heading', { name: 'Manage acme' }).waitFor();
   await shot(page, 'admin-demo-phone');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is wider than the phone by ${overflow}px`);
 });

@@ -39,6 +39,13 @@ fn watch_job(pbx: Pbx) {
                 spawn_local(async move {
                     let result = api::job(id).await;
                     polling.set_value(false);
+                    let still_shown =
+                        pbx.job.with_untracked(|j| j.as_ref().map(|j| j.id)) == Some(id);
+                    if !still_shown {
+                        // Another job is shown meanwhile (a new Apply): watch that one.
+                        pbx.job.update(|_| {});
+                        return;
+                    }
                     match result {
                         Ok(next) => {
                             let ended = !unfinished(&next);

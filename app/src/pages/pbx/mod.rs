@@ -49,12 +49,14 @@ impl Pbx {
             match api::pbx().await {
                 Ok(view) if self.generation.get_value() == generation => {
                     self.load_error.set(None);
-                    let newer_job = match (&view.job, self.job.get_untracked()) {
-                        (Some(v), Some(mine)) => v.id >= mine.id,
-                        (Some(_), None) => true,
+                    // Show the job shown already (updated), or one that is unfinished or failed;
+                    // an earlier success is old news.
+                    let show = match (&view.job, self.job.get_untracked()) {
+                        (Some(v), Some(mine)) if v.id == mine.id => true,
+                        (Some(v), _) => apply::unfinished(v) || v.state == "failed",
                         _ => false,
                     };
-                    if newer_job {
+                    if show {
                         self.job.set(view.job.clone());
                     }
                     self.view.set(Some(view));
