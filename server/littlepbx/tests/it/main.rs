@@ -8,6 +8,7 @@ mod apply_engine;
 mod cli;
 mod crash;
 mod db_scripts;
+mod fs_templates;
 mod fs_xml;
 mod health;
 mod org_api;

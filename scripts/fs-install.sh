@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# Installs LittlePBX's FreeSWITCH configuration (xml-templates/) into a FreeSWITCH 1.10
+# configuration directory and locks its static fallback down.
+#
+#   scripts/fs-install.sh --fs-conf-dir DIR --url URL --user USER --password PASSWORD
+#                         [--esl-password PASSWORD] [--url2 URL] [--cdr-url URL] [--cdr-url2 URL]
+#                         [--moh-dir DIR] [--ext-ip IPV4] [--tls] [--fs-group GROUP]
+#   scripts/fs-install.sh --fs-conf-dir DIR --check
+#
+#   --fs-conf-dir   FreeSWITCH's configuration directory (the one holding freeswitch.xml),
+#                   e.g. /etc/freeswitch
+#   --url           LittlePBX's POST /fs/xml address as FreeSWITCH reaches it,
+#                   e.g. http://127.0.0.1:8080/fs/xml (https is verified: CA and host name)
+#   --url2          a second LittlePBX instance, tried when the first does not answer
+#   --cdr-url       where mod_json_cdr posts call records; default: --url with /fs/xml
+#                   replaced by /fs/cdr (--cdr-url2 likewise from --url2)
+#   --user          LittlePBX's freeswitch.http_user (basic auth of /fs/xml and /fs/cdr)
+#   --password      LittlePBX's freeswitch.http_password; without the option it is read from
+#                   LITTLEPBX_FREESWITCH__HTTP_PASSWORD (command lines are visible to other users)
+#   --esl-password  the event socket password; default: LITTLEPBX_FREESWITCH__ESL_PASSWORD, else
+#                   the one installed before, else a new random one, printed once
+#   --moh-dir       the provider's default music on hold (a directory holding 8000/ and 16000/)
+#                   as FreeSWITCH sees it; printed as LittlePBX's freeswitch.default_moh_dir
+#   --ext-ip        the public IPv4 address SIP and RTP advertise behind 1:1 NAT (cloud
+#                   machines); default: auto-nat (FreeSWITCH's own NAT detection)
+#   --tls           SIP over TLS on the internal profile, port 5061 (certificates: README)
+#   --fs-group      the group FreeSWITCH runs as; the files holding secrets are made readable by
+#                   it only (default: "freeswitch" when that group exists)
+#   --check         validates an installed tree (well-formed XML, no placeholder left, no vanilla
+#                   hole left) and changes nothing
+#
+# Idempotent: a second run with the same options leaves every file as it was. A file it replaces
+# is kept once as FILE.littlepbx-orig; vanilla files that would open holes (directory users,
+# dialplans, chatplans, other SIP profiles, post_load_modules.conf.xml) are moved to
+# DIR/.littlepbx-backup/. scripts/fs-remove.sh undoes all of it. Values are XML-escaped; control
+# characters (newlines...) are refused. The values LittlePBX needs are printed on standard output,
+# everything else on standard error. Needs no network.
+set -euo pipefail
+export LC_ALL=C
+shopt -u patsub_replacement 2>/dev/null || true
+
+here=$(cd "$(dirname "$0")" && pwd)
+templates=$here/../xml-templates
+BACKUP=.littlepbx-backup
+STATE=$BACKUP/state
+MARKER='<!-- LittlePBX: installed by scripts/fs-install.sh'
+OWNED_DIRS=(directory dialplan chatplan sip_profiles)
+EXTRA_HOLES=(autoload_configs/post_load_modules.conf.xml)
+SECRET_FILES=(autoload_configs/xml_curl.conf.xml autoload_configs/json_cdr.conf.xml
+  autoload_configs/event_socket.conf.xml)
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
+die() { echo "fs-install: $*" >&2; exit 1; }
+bad() { echo "fs-install: $*" >&2; exit 2; }
+
+conf='' url='' url2='' cdr_url='' cdr_url2='' user='' password='' esl_password='' moh_dir=''
+ext_ip=auto-nat tls=false fs_group='' check=no
+password_given=no esl_given=no
+need() { [ $# -ge 2 ] || bad "$1 needs a value"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fs-conf-dir) need "$@"; conf=$2; shift 2 ;;
+    --url) need "$@"; url=$2; shift 2 ;;
+    --url2) need "$@"; url2=$2; shift 2 ;;
+    --cdr-url) need "$@"; cdr_url=$2; shift 2 ;;
+    --cdr-url2) need "$@"; cdr_url2=$2; shift 2 ;;
+    --user) need "$@"; user=$2; shift 2 ;;
+    --password) need "$@"; password=$2; password_given=yes; shift 2 ;;
+    --esl-password) need "$@"; esl_password=$2; esl_given=yes; shift 2 ;;
+    --moh-dir) need "$@"; moh_dir=$2; shift 2 ;;
+    --ext-ip) need "$@"; ext_ip=$2; shift 2 ;;
+    --fs-group) need "$@"; fs_group=$2; shift 2 ;;
+    --tls) tls=true; shift ;;
+    --check) check=yes; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) bad "unknown option $1 (see --help)" ;;
+  esac
+done
+
+[ -n "$conf" ] || bad "--fs-conf-dir is required (see --help)"
+[ -d "$conf" ] || bad "--fs-conf-dir $conf is not a directory"
+conf=$(cd "$conf" && pwd)
+[ -f "$conf/freeswitch.xml" ] ||
+  bad "$conf does not look like a FreeSWITCH configuration directory (no freeswitch.xml)"
+[ -d "$templates" ] || die "templates not found at $templates"
+
+# The templates, relative to xml-templates/ (and to the configuration directory).
+mapfile -t TEMPLATES < <(cd "$templates" && find . -type f -name '*.xml' | sed 's|^\./||' | sort)
+is_template() {
+  local t
+  for t in "${TEMPLATES[@]}"; do [ "$t" = "$1" ] && return 0; done
+  return 1
+}
+is_ours() { [ -f "$1" ] && head -n 1 "$1" | grep -qF "$MARKER"; }
+
+# XML escaping for attribute values: the five XML characters, `$` (FreeSWITCH's preprocessor
+# expands $${...} before parsing) and `@` (so that no value can form a @PLACEHOLDER@).
+xml_escape() {
+  local s=$1
+  s=${s//&/"&amp;"}
+  s=${s//</"&lt;"}
+  s=${s//>/"&gt;"}
+  s=${s//\"/"&quot;"}
+  s=${s//\'/"&apos;"}
+  s=${s//\$/"&#36;"}
+  s=${s//@/"&#64;"}
+  printf '%s' "$s"
+}
+xml_unescape() {
+  local s=$1
+  s=${s//"&#64;"/@}
+  s=${s//"&#36;"/\$}
+  s=${s//"&apos;"/\'}
+  s=${s//"&quot;"/\"}
+  s=${s//"&gt;"/>}
+  s=${s//"&lt;"/<}
+  s=${s//"&amp;"/&}
+  printf '%s' "$s"
+}
+
+# The XML validator --check and the install use: xmllint, else python3's minidom.
+xml_ok() {
+  if command -v xmllint >/dev/null 2>&1; then
+    xmllint --noout "$1" 2>/dev/null
+  elif command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$1" 2>/dev/null
+  else
+    return 2
+  fi
+}
+have_validator() { command -v xmllint >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1; }
+
+# Every file FreeSWITCH would read from the directories LittlePBX owns that is not ours.
+# Prints relative paths, NUL-separated.
+foreign_files() {
+  local d f rel
+  for d in "${OWNED_DIRS[@]}"; do
+    [ -d "$conf/$d" ] || continue
+    while IFS= read -r -d '' f; do
+      rel=${f#"$conf"/}
+      case $rel in *.littlepbx-orig) continue ;; esac
+      is_template "$rel" && continue
+      printf '%s\0' "$rel"
+    done < <(find "$conf/$d" \( -type f -o -type l \) -print0 | sort -z)
+  done
+  for rel in "${EXTRA_HOLES[@]}"; do
+    if [ -e "$conf/$rel" ] || [ -L "$conf/$rel" ]; then printf '%s\0' "$rel"; fi
+  done
+}
+
+# ------------------------------------------------------------------------------------------
+# --check
+# ------------------------------------------------------------------------------------------
+if [ "$check" = yes ]; then
+  have_validator || die "--check needs xmllint (Debian: libxml2-utils) or python3"
+  problems=0
+  problem() { echo "fs-install --check: $*" >&2; problems=$((problems + 1)); }
+  for rel in "${TEMPLATES[@]}"; do
+    f=$conf/$rel
+    if [ ! -f "$f" ]; then problem "$rel is missing"; continue; fi
+    is_ours "$f" || problem "$rel was not installed by LittlePBX (marker line missing)"
+    xml_ok "$f" || problem "$rel is not well-formed XML"
+    if grep -qE '@[A-Z0-9_]+@' "$f"; then problem "$rel still holds a placeholder"; fi
+  done
+  while IFS= read -r -d '' rel; do
+    problem "$rel would be read by FreeSWITCH but is not LittlePBX's (run the install again)"
+  done < <(foreign_files)
+  for include in 'autoload_configs/\*.xml' 'dialplan/\*.xml' 'chatplan/\*.xml' 'directory/\*.xml'; do
+    grep -q "data=\"$include\"" "$conf/freeswitch.xml" ||
+      echo "fs-install --check: warning: freeswitch.xml does not include ${include//\\/}" >&2
+  done
+  if [ "$problems" -gt 0 ]; then
+    echo "fs-install --check: $problems problem(s) in $conf" >&2
+    exit 1
+  fi
+  echo "fs-install --check: $conf is LittlePBX's configuration, locked down" >&2
+  exit 0
+fi
+
+# ------------------------------------------------------------------------------------------
+# Values
+# ------------------------------------------------------------------------------------------
+has_control() { [[ $1 == *[[:cntrl:]]* ]]; }
+safe_value() { # NAME VALUE
+  has_control "$2" && bad "$1 must not contain control characters (newlines, tabs...)"
+  # FreeSWITCH's preprocessor drops a line that mentions X-PRE-PROCESS without a '<' before it.
+  [[ ${2,,} == *x-pre-process* ]] && bad "$1 must not contain \"X-PRE-PROCESS\""
+  return 0
+}
+check_url() { # NAME VALUE
+  safe_value "$1" "$2"
+  [[ $2 =~ ^https?://[^[:space:]/?#]+ ]] || bad "$1 must be an http:// or https:// URL"
+  [[ $2 == *[[:space:]]* ]] && bad "$1 must not contain spaces"
+  # mod_xml_curl reads any URL containing "file:" as a local file.
+  [[ ${2,,} == *file:* ]] && bad "$1 must not contain \"file:\""
+  return 0
+}
+cdr_from() { # NAME XML_URL: the /fs/cdr URL beside a /fs/xml URL
+  [[ $2 == */fs/xml ]] || bad "$1 does not end in /fs/xml: give the call record URL with --cdr-url"
+  printf '%s' "${2%/fs/xml}/fs/cdr"
+}
+tls_verify() { [[ ${1,,} == https://* ]] && echo true || echo false; }
+
+[ -n "$url" ] || bad "--url is required (see --help)"
+check_url --url "$url"
+if [ -n "$url2" ]; then check_url --url2 "$url2"; fi
+[ -n "$cdr_url" ] || cdr_url=$(cdr_from --url "$url")
+check_url --cdr-url "$cdr_url"
+if [ -n "$url2" ] && [ -z "$cdr_url2" ]; then cdr_url2=$(cdr_from --url2 "$url2"); fi
+if [ -n "$cdr_url2" ]; then
+  [ -n "$url2" ] || bad "--cdr-url2 needs --url2"
+  check_url --cdr-url2 "$cdr_url2"
+fi
+for u in "$cdr_url" "$cdr_url2"; do
+  # mod_json_cdr appends ?uuid=... itself.
+  [[ $u == *[?#]* ]] && bad "call record URLs must not hold a query or fragment: $u"
+done
+
+[ -n "$user" ] || bad "--user is required (LittlePBX's freeswitch.http_user)"
+safe_value --user "$user"
+[[ $user == *:* ]] && bad "--user must not contain ':' (basic auth splits user:password there)"
+if [ "$password_given" = no ]; then password=${LITTLEPBX_FREESWITCH__HTTP_PASSWORD:-}; fi
+[ -n "$password" ] ||
+  bad "--password is required (or LITTLEPBX_FREESWITCH__HTTP_PASSWORD): LittlePBX's freeswitch.http_password"
+safe_value --password "$password"
+
+if [ "$esl_given" = no ] && [ -n "${LITTLEPBX_FREESWITCH__ESL_PASSWORD:-}" ]; then
+  esl_password=$LITTLEPBX_FREESWITCH__ESL_PASSWORD
+  esl_given=yes
+fi
+if [ "$esl_given" = yes ]; then
+  safe_value --esl-password "$esl_password"
+  [ -n "$esl_password" ] || bad "--esl-password must not be empty"
+  [[ $esl_password == *[[:space:]]* ]] && bad "--esl-password must not contain spaces"
+  [ "$esl_password" = ClueCon ] && bad "--esl-password must not be FreeSWITCH's default"
+fi
+
+if [ -n "$moh_dir" ]; then
+  # The rule of fsxml's Settings::default_moh.dir.
+  if ! [[ $moh_dir =~ ^/[A-Za-z0-9_./-]*$ ]] || [[ /$moh_dir/ == */../* ]]; then
+    bad "--moh-dir must be an absolute path of letters, digits, '_', '.', '-' and '/' without '..'"
+  fi
+  for rate in 8000 16000; do
+    [ -d "$moh_dir/$rate" ] ||
+      echo "fs-install: warning: $moh_dir/$rate does not exist here (fine if FreeSWITCH runs elsewhere)" >&2
+  done
+fi
+
+if [ "$ext_ip" != auto-nat ]; then
+  [[ $ext_ip =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
+    bad "--ext-ip must be an IPv4 address"
+  for octet in "${BASH_REMATCH[@]:1}"; do
+    [ "$((10#$octet))" -le 255 ] || bad "--ext-ip must be an IPv4 address"
+  done
+fi
+
+if [ -z "$fs_group" ] && getent group freeswitch >/dev/null 2>&1; then fs_group=freeswitch; fi
+if [ -n "$fs_group" ]; then
+  [[ $fs_group =~ ^[A-Za-z_][A-Za-z0-9_.-]*$ ]] || bad "--fs-group is not a group name"
+  getent group "$fs_group" >/dev/null 2>&1 || bad "--fs-group: no group $fs_group on this machine"
+fi
+
+# The event socket password: given, else the one installed before (so that a second run changes
+# nothing), else a new one.
+esl_generated=no
+if [ "$esl_given" = no ]; then
+  esl_file=$conf/autoload_configs/event_socket.conf.xml
+  if is_ours "$esl_file"; then
+    line=$(grep -m 1 '<param name="password" value="' "$esl_file" || true)
+    line=${line#*value=\"}
+    esl_password=$(xml_unescape "${line%%\"*}")
+  fi
+  if [ -z "$esl_password" ]; then
+    esl_password=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+    [ ${#esl_password} -eq 32 ] || die "could not read /dev/urandom"
+    esl_generated=yes
+  fi
+fi
+
+declare -A V=(
+  [GATEWAY_URL]=$(xml_escape "$url")
+  [GATEWAY_URL2]=$(xml_escape "$url2")
+  [TLS_VERIFY]=$(tls_verify "$url")
+  [TLS_VERIFY2]=$(tls_verify "$url2")
+  [CREDENTIALS]=$(xml_escape "$user:$password")
+  [CDR_URL]=$(xml_escape "$cdr_url")
+  [CDR_URL2]=$(xml_escape "$cdr_url2")
+  [CDR_TLS_VERIFY]=false
+  [ESL_PASSWORD]=$(xml_escape "$esl_password")
+  [EXT_IP]=$ext_ip
+  [INTERNAL_TLS]=$tls
+)
+if [ "$(tls_verify "$cdr_url")" = true ] || [ "$(tls_verify "$cdr_url2")" = true ]; then
+  V[CDR_TLS_VERIFY]=true
+fi
+
+# ------------------------------------------------------------------------------------------
+# Render every template into a staging directory, and check it, before touching anything.
+# ------------------------------------------------------------------------------------------
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+for rel in "${TEMPLATES[@]}"; do
+  src=$templates/$rel
+  if [ -n "$url2" ]; then
+    text=$(sed '/@URL2_BEGIN@/d; /@URL2_END@/d' "$src")
+  else
+    text=$(sed '/@URL2_BEGIN@/,/@URL2_END@/d' "$src")
+  fi
+  for key in "${!V[@]}"; do
+    text=${text//"@$key@"/"${V[$key]}"}
+  done
+  if [[ $text =~ @[A-Z0-9_]+@ ]]; then die "template $rel: unknown placeholder ${BASH_REMATCH[0]}"; fi
+  mkdir -p "$(dirname "$stage/$rel")"
+  printf '%s\n' "$text" >"$stage/$rel"
+  head -n 1 "$stage/$rel" | grep -qF "$MARKER" || die "template $rel: the first line is not the LittlePBX marker"
+  if have_validator; then xml_ok "$stage/$rel" || die "template $rel does not render to well-formed XML"; fi
+done
+
+# The vanilla files to move away, and their place in the backup.
+mapfile -d '' -t HOLES < <(foreign_files)
+for rel in "${HOLES[@]}"; do
+  if [ -e "$conf/$BACKUP/$rel" ] && ! cmp -s "$conf/$rel" "$conf/$BACKUP/$rel"; then
+    die "$rel differs from the copy already in $BACKUP/$rel: move one of them away yourself"
+  fi
+done
+
+# ------------------------------------------------------------------------------------------
+# Install
+# ------------------------------------------------------------------------------------------
+umask 022
+mkdir -p "$conf/$BACKUP"
+chmod 700 "$conf/$BACKUP"
+declare -A STATE_LINES=()
+if [ -f "$conf/$STATE" ]; then
+  while IFS= read -r line; do [ -n "$line" ] && STATE_LINES[$line]=1; done <"$conf/$STATE"
+fi
+
+moved=0
+for rel in "${HOLES[@]}"; do
+  if [ -e "$conf/$BACKUP/$rel" ]; then
+    rm -f "$conf/$rel"
+  else
+    mkdir -p "$(dirname "$conf/$BACKUP/$rel")"
+    mv "$conf/$rel" "$conf/$BACKUP/$rel"
+  fi
+  moved=$((moved + 1))
+done
+
+is_secret() {
+  local s
+  for s in "${SECRET_FILES[@]}"; do [ "$s" = "$1" ] && return 0; done
+  return 1
+}
+changed=0 kept=0
+for rel in "${TEMPLATES[@]}"; do
+  dest=$conf/$rel
+  dir=$(dirname "$rel")
+  missing=()
+  while [ "$dir" != . ] && [ ! -d "$conf/$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
+  for dir in "${missing[@]}"; do mkdir "$conf/$dir"; STATE_LINES["dir $dir"]=1; done
+  STATE_LINES["installed $rel"]=1
+  if [ -f "$dest" ] && cmp -s "$stage/$rel" "$dest"; then
+    kept=$((kept + 1))
+  else
+    if [ -e "$dest" ] || [ -L "$dest" ]; then
+      if is_ours "$dest"; then
+        :
+      elif [ -e "$dest.littlepbx-orig" ]; then
+        echo "fs-install: warning: $rel was changed by hand since LittlePBX installed it; replacing it" >&2
+      else
+        mv "$dest" "$dest.littlepbx-orig"
+      fi
+    fi
+    cp "$stage/$rel" "$dest.littlepbx-new"
+    mv -f "$dest.littlepbx-new" "$dest"
+    changed=$((changed + 1))
+  fi
+  # Ownership and modes every run (they are not part of the content): the configuration tree's
+  # owner; secrets readable by FreeSWITCH's group only.
+  if [ "$(id -u)" = 0 ]; then chown --reference="$conf" "$dest"; fi
+  if is_secret "$rel"; then
+    if [ -n "$fs_group" ] && [ "$(id -u)" = 0 ]; then chgrp "$fs_group" "$dest"; fi
+    chmod 640 "$dest"
+  else
+    chmod 644 "$dest"
+  fi
+done
+
+printf '%s\n' "${!STATE_LINES[@]}" | sort >"$conf/$STATE.new"
+mv -f "$conf/$STATE.new" "$conf/$STATE"
+
+echo "fs-install: $changed file(s) written, $kept unchanged, $moved vanilla file(s) moved to $conf/$BACKUP" >&2
+if [ -z "$fs_group" ]; then
+  echo "fs-install: note: no FreeSWITCH group known: ${SECRET_FILES[*]} are mode 640; check that FreeSWITCH can read them (--fs-group)" >&2
+fi
+if [ "$changed" -gt 0 ] || [ "$moved" -gt 0 ]; then
+  echo "fs-install: restart FreeSWITCH to load the new modules and profiles (systemctl restart freeswitch)" >&2
+fi
+
+# What LittlePBX needs (its environment or littlepbx.toml).
+echo "LITTLEPBX_FREESWITCH__ESL_ADDRESS=127.0.0.1:8021"
+if [ "$esl_generated" = yes ]; then
+  echo "LITTLEPBX_FREESWITCH__ESL_PASSWORD=$esl_password"
+  echo "fs-install: the event socket password above was generated now and is not printed again" >&2
+elif [ "$esl_given" = no ]; then
+  echo "fs-install: event socket password unchanged (in autoload_configs/event_socket.conf.xml)" >&2
+fi
+if [ -n "$moh_dir" ]; then echo "LITTLEPBX_FREESWITCH__DEFAULT_MOH_DIR=$moh_dir"; fi

@@ -1,0 +1,1432 @@
+//! xml-templates/ with scripts/fs-install.sh and scripts/fs-remove.sh, on a temporary copy of a
+//! vanilla FreeSWITCH 1.10 configuration tree (FreeSWITCH itself is not installed in CI), and the
+//! names the templates share with LittlePBX's configuration and renderer (fsxml).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use littlepbx::config::{fsxml_settings, Config};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+const URL: &str = "http://127.0.0.1:8080/fs/xml";
+const USER: &str = "freeswitch";
+/// Every character the XML writer must escape, a preprocessor expansion, and a placeholder name:
+/// none may survive into the files raw.
+const NASTY_PASSWORD: &str = "p&<\"'>$${x}@ESL_PASSWORD@ é";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn script(name: &str) -> PathBuf {
+    repo().join("scripts").join(name)
+}
+
+/// The templates, relative to xml-templates/ (and to the configuration directory).
+fn templates() -> BTreeSet<String> {
+    let root = repo().join("xml-templates");
+    let mut out = BTreeSet::new();
+    for (rel, entry) in snapshot(&root) {
+        if matches!(entry, Entry::File(_)) && rel.ends_with(".xml") {
+            out.insert(rel);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// A vanilla FreeSWITCH 1.10 configuration tree (the parts that matter here)
+// ---------------------------------------------------------------------------------------------
+
+const VANILLA: &[(&str, &str)] = &[
+    (
+        "freeswitch.xml",
+        r#"<?xml version="1.0"?>
+<document type="freeswitch/xml">
+  <X-PRE-PROCESS cmd="include" data="vars.xml"/>
+  <section name="configuration" description="Various Configuration">
+    <X-PRE-PROCESS cmd="include" data="autoload_configs/*.xml"/>
+  </section>
+  <section name="dialplan" description="Regex/XML Dialplan">
+    <X-PRE-PROCESS cmd="include" data="dialplan/*.xml"/>
+  </section>
+  <section name="chatplan" description="Regex/XML Chatplan">
+    <X-PRE-PROCESS cmd="include" data="chatplan/*.xml"/>
+  </section>
+  <section name="directory" description="User Directory">
+    <X-PRE-PROCESS cmd="include" data="directory/*.xml"/>
+  </section>
+  <section name="languages" description="Language Management">
+    <X-PRE-PROCESS cmd="include" data="lang/en/*.xml"/>
+  </section>
+</document>
+"#,
+    ),
+    (
+        "vars.xml",
+        r#"<include>
+  <X-PRE-PROCESS cmd="set" data="default_password=1234"/>
+  <X-PRE-PROCESS cmd="set" data="domain=$${local_ip_v4}"/>
+  <X-PRE-PROCESS cmd="set" data="hold_music=local_stream://moh"/>
+</include>
+"#,
+    ),
+    (
+        "autoload_configs/modules.conf.xml",
+        r#"<configuration name="modules.conf" description="Modules">
+  <modules>
+    <load module="mod_console"/>
+    <load module="mod_logfile"/>
+    <load module="mod_enum"/>
+    <load module="mod_cdr_csv"/>
+    <load module="mod_event_socket"/>
+    <load module="mod_sofia"/>
+    <load module="mod_loopback"/>
+    <load module="mod_verto"/>
+    <load module="mod_commands"/>
+    <load module="mod_dptools"/>
+    <load module="mod_lua"/>
+    <load module="mod_dialplan_xml"/>
+  </modules>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/event_socket.conf.xml",
+        r#"<configuration name="event_socket.conf" description="Socket Client">
+  <settings>
+    <param name="nat-map" value="false"/>
+    <param name="listen-ip" value="::"/>
+    <param name="listen-port" value="8021"/>
+    <param name="password" value="ClueCon"/>
+  </settings>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/acl.conf.xml",
+        r#"<configuration name="acl.conf" description="Network Lists">
+  <network-lists>
+    <list name="lan" default="allow">
+      <node type="deny" cidr="192.168.42.0/24"/>
+    </list>
+    <list name="domains" default="deny">
+      <node type="allow" domain="$${domain}"/>
+    </list>
+  </network-lists>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/sofia.conf.xml",
+        r#"<configuration name="sofia.conf" description="sofia Endpoint">
+  <global_settings>
+    <param name="log-level" value="0"/>
+  </global_settings>
+  <profiles>
+    <X-PRE-PROCESS cmd="include" data="../sip_profiles/*.xml"/>
+  </profiles>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/xml_curl.conf.xml",
+        r#"<configuration name="xml_curl.conf" description="cURL XML Gateway">
+  <bindings>
+    <binding name="example">
+      <!-- <param name="gateway-url" value="http://www.freeswitch.org/gateway.xml" bindings="dialplan"/> -->
+    </binding>
+  </bindings>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/conference.conf.xml",
+        r#"<configuration name="conference.conf" description="Audio Conference">
+  <advertise>
+    <room name="3001@$${domain}" status="FreeSWITCH"/>
+  </advertise>
+  <profiles>
+    <profile name="default">
+      <param name="domain" value="$${domain}"/>
+      <param name="moh-sound" value="$${hold_music}"/>
+    </profile>
+  </profiles>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/voicemail.conf.xml",
+        r#"<configuration name="voicemail.conf" description="Voicemail">
+  <profiles>
+    <profile name="default">
+      <param name="allow-empty-password-auth" value="true"/>
+      <param name="operator-extension" value="operator XML default"/>
+      <param name="operator-key" value="9"/>
+    </profile>
+  </profiles>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/local_stream.conf.xml",
+        r#"<configuration name="local_stream.conf" description="stream files from local dir">
+  <directory name="moh/8000" path="$${sounds_dir}/music/8000"/>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/post_load_modules.conf.xml",
+        r#"<configuration name="post_load_modules.conf" description="Modules">
+  <modules>
+    <load module="mod_xml_rpc"/>
+  </modules>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/switch.conf.xml",
+        r#"<configuration name="switch.conf" description="Core Configuration">
+  <settings>
+    <param name="max-sessions" value="1000"/>
+  </settings>
+</configuration>
+"#,
+    ),
+    (
+        "directory/default.xml",
+        r#"<include>
+  <domain name="$${domain}">
+    <params>
+      <param name="dial-string" value="{presence_id=${dialed_user}@${dialed_domain}}${sofia_contact(*/${dialed_user}@${dialed_domain})}"/>
+    </params>
+    <groups>
+      <group name="default">
+        <users>
+          <X-PRE-PROCESS cmd="include" data="default/*.xml"/>
+        </users>
+      </group>
+    </groups>
+  </domain>
+</include>
+"#,
+    ),
+    (
+        "directory/default/1000.xml",
+        r#"<include>
+  <user id="1000">
+    <params>
+      <param name="password" value="$${default_password}"/>
+      <param name="vm-password" value="1000"/>
+    </params>
+    <variables>
+      <variable name="user_context" value="default"/>
+    </variables>
+  </user>
+</include>
+"#,
+    ),
+    (
+        "directory/default/1001.xml",
+        r#"<include>
+  <user id="1001">
+    <params>
+      <param name="password" value="$${default_password}"/>
+    </params>
+  </user>
+</include>
+"#,
+    ),
+    (
+        "directory/default/brian.xml",
+        r#"<include>
+  <user id="brian">
+    <params>
+      <param name="password" value="$${default_password}"/>
+    </params>
+  </user>
+</include>
+"#,
+    ),
+    (
+        "dialplan/default.xml",
+        r#"<include>
+  <context name="default">
+    <extension name="global" continue="true">
+      <condition field="${call_debug}" expression="^true$" break="never"/>
+    </extension>
+    <extension name="eavesdrop">
+      <condition field="destination_number" expression="^779$">
+        <action application="answer"/>
+        <action application="eavesdrop" data="all"/>
+      </condition>
+    </extension>
+    <extension name="Local_Extension">
+      <condition field="destination_number" expression="^(10[01][0-9])$">
+        <action application="bridge" data="user/${dialed_extension}@${domain_name}"/>
+      </condition>
+    </extension>
+    <X-PRE-PROCESS cmd="include" data="default/*.xml"/>
+  </context>
+</include>
+"#,
+    ),
+    (
+        "dialplan/default/00_ladspa.xml",
+        r#"<include>
+  <extension name="ladspa">
+    <condition field="destination_number" expression="^2910$"/>
+  </extension>
+</include>
+"#,
+    ),
+    (
+        "dialplan/public.xml",
+        r#"<include>
+  <context name="public">
+    <X-PRE-PROCESS cmd="include" data="public/*.xml"/>
+    <extension name="public_extensions">
+      <condition field="destination_number" expression="^(10[01][0-9])$">
+        <action application="transfer" data="$1 XML default"/>
+      </condition>
+    </extension>
+  </context>
+</include>
+"#,
+    ),
+    (
+        "dialplan/public/00_inbound_did.xml",
+        r#"<include>
+  <extension name="public_did">
+    <condition field="destination_number" expression="^(5551212)$">
+      <action application="transfer" data="1000 XML default"/>
+    </condition>
+  </extension>
+</include>
+"#,
+    ),
+    (
+        "dialplan/features.xml",
+        r#"<include>
+  <context name="features">
+    <extension name="dx">
+      <condition field="destination_number" expression="^dx$">
+        <action application="execute_extension" data="dx XML features"/>
+      </condition>
+    </extension>
+  </context>
+</include>
+"#,
+    ),
+    (
+        "chatplan/default.xml",
+        r#"<include>
+  <context name="default">
+    <extension name="demo">
+      <condition field="to" expression="^(.*)$">
+        <action application="lua" data="test.lua"/>
+      </condition>
+    </extension>
+  </context>
+</include>
+"#,
+    ),
+    (
+        "sip_profiles/internal.xml",
+        r#"<profile name="internal">
+  <gateways>
+    <X-PRE-PROCESS cmd="include" data="internal/*.xml"/>
+  </gateways>
+  <domains>
+    <domain name="all" alias="true" parse="false"/>
+  </domains>
+  <settings>
+    <param name="context" value="public"/>
+    <param name="auth-calls" value="$${internal_auth_calls}"/>
+    <param name="force-register-domain" value="$${domain}"/>
+    <param name="force-subscription-domain" value="$${domain}"/>
+    <param name="force-register-db-domain" value="$${domain}"/>
+    <param name="apply-inbound-acl" value="domains"/>
+  </settings>
+</profile>
+"#,
+    ),
+    (
+        "sip_profiles/internal-ipv6.xml",
+        r#"<profile name="internal-ipv6">
+  <settings>
+    <param name="sip-ip" value="$${local_ip_v6}"/>
+    <param name="auth-calls" value="$${internal_auth_calls}"/>
+  </settings>
+</profile>
+"#,
+    ),
+    (
+        "sip_profiles/external.xml",
+        r#"<profile name="external">
+  <gateways>
+    <X-PRE-PROCESS cmd="include" data="external/*.xml"/>
+  </gateways>
+  <settings>
+    <param name="context" value="public"/>
+    <param name="auth-calls" value="false"/>
+  </settings>
+</profile>
+"#,
+    ),
+    (
+        "sip_profiles/external-ipv6.xml",
+        r#"<profile name="external-ipv6">
+  <settings>
+    <param name="auth-calls" value="false"/>
+  </settings>
+</profile>
+"#,
+    ),
+    (
+        "sip_profiles/external/example.xml",
+        r#"<include>
+  <!--<gateway name="asterlink.com">-->
+</include>
+"#,
+    ),
+    (
+        "lang/en/en.xml",
+        r#"<include>
+  <language name="en" say-module="en" sound-prefix="$${sound_prefix}"/>
+</include>
+"#,
+    ),
+];
+
+fn vanilla_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (rel, text) in VANILLA {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    // An empty directory the packages ship too.
+    std::fs::create_dir_all(dir.path().join("sip_profiles/internal")).expect("mkdir");
+    dir
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the scripts, looking at trees
+// ---------------------------------------------------------------------------------------------
+
+fn run(name: &str, args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(script(name))
+        .args(args)
+        .env_remove("LITTLEPBX_FREESWITCH__HTTP_PASSWORD")
+        .env_remove("LITTLEPBX_FREESWITCH__ESL_PASSWORD")
+        .output()
+        .expect("run script")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn ok(out: Output) -> Output {
+    assert!(out.status.success(), "{}", text(&out));
+    out
+}
+
+fn install(conf: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--fs-conf-dir",
+        conf.to_str().expect("utf-8 path"),
+        "--url",
+        URL,
+        "--user",
+        USER,
+        "--password",
+        NASTY_PASSWORD,
+    ];
+    args.extend_from_slice(extra);
+    run("fs-install.sh", &args)
+}
+
+fn remove(conf: &Path) -> Output {
+    run(
+        "fs-remove.sh",
+        &["--fs-conf-dir", conf.to_str().expect("path")],
+    )
+}
+
+fn check(conf: &Path) -> Output {
+    run(
+        "fs-install.sh",
+        &["--fs-conf-dir", conf.to_str().expect("path"), "--check"],
+    )
+}
+
+fn stdout_value(out: &Output, key: &str) -> Option<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
+}
+
+/// `--check` needs xmllint or python3; the Rust parser below checks the XML either way.
+fn validator_available() -> bool {
+    ["xmllint", "python3"].iter().any(|tool| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Dir,
+    File(Vec<u8>),
+    Link(PathBuf),
+}
+
+/// Every entry under `root` (not `root` itself), by path relative to it, with file contents.
+fn snapshot(root: &Path) -> BTreeMap<String, Entry> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Entry>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .into_owned();
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            if meta.file_type().is_symlink() {
+                out.insert(rel, Entry::Link(std::fs::read_link(&path).expect("link")));
+            } else if meta.is_dir() {
+                out.insert(rel, Entry::Dir);
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, Entry::File(std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn assert_same_tree(a: &BTreeMap<String, Entry>, b: &BTreeMap<String, Entry>, what: &str) {
+    let keys_a: BTreeSet<_> = a.keys().collect();
+    let keys_b: BTreeSet<_> = b.keys().collect();
+    assert_eq!(keys_a, keys_b, "{what}: the set of paths differs");
+    for (k, v) in a {
+        assert!(b[k] == *v, "{what}: {k} differs");
+    }
+}
+
+/// The `*.xml` files directly in `dir`: what FreeSWITCH's `<X-PRE-PROCESS cmd="include"
+/// data="dir/*.xml"/>` reads.
+fn glob_xml(conf: &Path, dir: &str) -> BTreeSet<String> {
+    std::fs::read_dir(conf.join(dir))
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xml"))
+        .collect()
+}
+
+/// Every file (not directory) under `conf/dir`, recursively.
+fn files_under(conf: &Path, dir: &str) -> Vec<String> {
+    let path = conf.join(dir);
+    if !path.exists() {
+        return vec![];
+    }
+    snapshot(&path)
+        .into_iter()
+        .filter(|(_, e)| !matches!(e, Entry::Dir))
+        .map(|(k, _)| k)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// XML
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Element {
+    name: String,
+    attrs: Vec<(String, String)>,
+    children: Vec<Element>,
+}
+
+impl Element {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn find_all<'a>(&'a self, name: &str) -> Vec<&'a Element> {
+        let mut out = Vec::new();
+        self.collect(name, &mut out);
+        out
+    }
+
+    fn collect<'a>(&'a self, name: &str, out: &mut Vec<&'a Element>) {
+        if self.name == name {
+            out.push(self);
+        }
+        for c in &self.children {
+            c.collect(name, out);
+        }
+    }
+
+    fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// The `value` of every `<param name=NAME>` below, in order.
+    fn params(&self, name: &str) -> Vec<String> {
+        self.find_all("param")
+            .into_iter()
+            .filter(|p| p.attr("name") == Some(name))
+            .map(|p| p.attr("value").unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The only `<param name=NAME>` below.
+    fn param(&self, name: &str) -> String {
+        let values = self.params(name);
+        assert_eq!(
+            values.len(),
+            1,
+            "param {name} in <{}>: {values:?}",
+            self.name
+        );
+        values[0].clone()
+    }
+
+    /// `application data` of every `<action>` below, in order.
+    fn actions(&self) -> Vec<String> {
+        self.find_all("action")
+            .into_iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a.attr("application").unwrap_or_default(),
+                    a.attr("data").unwrap_or_default()
+                )
+                .trim_end()
+                .to_owned()
+            })
+            .collect()
+    }
+}
+
+/// Parses a file with quick-xml (entities decoded); panics on malformed XML or text content.
+fn parse_xml(path: &Path) -> Element {
+    let xml = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = Reader::from_str(&xml);
+    let mut stack = vec![Element {
+        name: "#document".into(),
+        attrs: vec![],
+        children: vec![],
+    }];
+    loop {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("{} is not well-formed: {e}", path.display()))
+        {
+            Event::Start(s) => stack.push(element(&s)),
+            Event::Empty(s) => {
+                let e = element(&s);
+                stack.last_mut().expect("open").children.push(e);
+            }
+            Event::End(_) => {
+                let done = stack.pop().expect("open");
+                stack
+                    .last_mut()
+                    .unwrap_or_else(|| panic!("{}: unbalanced", path.display()))
+                    .children
+                    .push(done);
+            }
+            Event::Text(t) => assert!(
+                t.iter().all(u8::is_ascii_whitespace),
+                "{}: text content",
+                path.display()
+            ),
+            Event::Comment(_) => {}
+            Event::Eof => break,
+            other => panic!("{}: unexpected {other:?}", path.display()),
+        }
+    }
+    assert_eq!(stack.len(), 1, "{}: unbalanced", path.display());
+    let mut doc = stack.pop().expect("document");
+    assert_eq!(
+        doc.children.len(),
+        1,
+        "{}: one root element",
+        path.display()
+    );
+    doc.children.remove(0)
+}
+
+fn element(s: &BytesStart<'_>) -> Element {
+    let attrs = s
+        .attributes()
+        .map(|a| {
+            let a = a.expect("attribute");
+            let key = String::from_utf8(a.key.as_ref().to_vec()).expect("utf-8 name");
+            let value = a.unescape_value().expect("unescape").into_owned();
+            (key, value)
+        })
+        .collect();
+    Element {
+        name: String::from_utf8(s.name().as_ref().to_vec()).expect("utf-8 name"),
+        attrs,
+        children: vec![],
+    }
+}
+
+/// `@NAME@` left in a text.
+fn placeholder(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices('@') {
+        let rest = &bytes[i + 1..];
+        let len = rest
+            .iter()
+            .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+            .count();
+        if len > 0 && rest.get(len) == Some(&b'@') {
+            return Some(text[i..i + len + 2].to_owned());
+        }
+    }
+    None
+}
+
+fn profile(conf: &Path, name: &str) -> Element {
+    parse_xml(&conf.join(format!("sip_profiles/{name}.xml")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn install_locks_a_vanilla_tree_down_twice_alike_and_remove_restores_it() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let before = snapshot(conf);
+
+    let out = ok(install(conf, &[]));
+    let esl = stdout_value(&out, "LITTLEPBX_FREESWITCH__ESL_PASSWORD").expect("generated password");
+    assert!(
+        esl.len() == 32 && esl.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{esl}"
+    );
+    assert_eq!(
+        stdout_value(&out, "LITTLEPBX_FREESWITCH__ESL_ADDRESS").as_deref(),
+        Some("127.0.0.1:8021")
+    );
+
+    // Every template is installed, parses, carries the marker, has no placeholder left, and
+    // holds the password only escaped.
+    for rel in templates() {
+        let path = conf.join(&rel);
+        let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        parse_xml(&path);
+        assert!(
+            raw.starts_with("<!-- LittlePBX: installed by scripts/fs-install.sh"),
+            "{rel}"
+        );
+        assert_eq!(placeholder(&raw), None, "{rel}");
+        assert!(
+            !raw.contains(NASTY_PASSWORD),
+            "{rel} holds the raw password"
+        );
+        assert!(
+            !raw.contains("$${x}"),
+            "{rel}: a preprocessor expansion got through"
+        );
+        for line in raw.lines() {
+            // FreeSWITCH's preprocessor drops such lines whole.
+            if line.contains("<include>") || line.contains("</include>") {
+                assert!(
+                    matches!(line.trim(), "<include>" | "</include>"),
+                    "{rel}: {line}"
+                );
+            }
+            assert!(!line.contains("<?"), "{rel}: {line}");
+        }
+    }
+
+    // The credentials decode to exactly what was given.
+    let credentials = format!("{USER}:{NASTY_PASSWORD}");
+    let curl = parse_xml(&conf.join("autoload_configs/xml_curl.conf.xml"));
+    assert_eq!(curl.param("gateway-credentials"), credentials);
+    assert_eq!(curl.param("gateway-url"), URL);
+    let cdr = parse_xml(&conf.join("autoload_configs/json_cdr.conf.xml"));
+    assert_eq!(cdr.param("cred"), credentials);
+    assert_eq!(cdr.param("url"), "http://127.0.0.1:8080/fs/cdr");
+    let raw_curl =
+        std::fs::read_to_string(conf.join("autoload_configs/xml_curl.conf.xml")).expect("read");
+    assert!(
+        raw_curl.contains("p&amp;&lt;&quot;&apos;&gt;&#36;&#36;{x}&#64;ESL_PASSWORD&#64; é"),
+        "{raw_curl}"
+    );
+
+    // The event socket: loopback only, the generated password, an ACL list that exists.
+    let esl_conf = parse_xml(&conf.join("autoload_configs/event_socket.conf.xml"));
+    assert_eq!(esl_conf.param("listen-ip"), "127.0.0.1");
+    assert_eq!(esl_conf.param("password"), esl);
+    let acl = parse_xml(&conf.join("autoload_configs/acl.conf.xml"));
+    let esl_list = esl_conf.param("apply-inbound-acl");
+    let list = acl
+        .find_all("list")
+        .into_iter()
+        .find(|l| l.attr("name") == Some(&esl_list))
+        .expect("the event socket's ACL list");
+    assert_eq!(list.attr("default"), Some("deny"));
+    let nodes: Vec<_> = list.find_all("node");
+    assert!(nodes
+        .iter()
+        .all(|n| n.attr("cidr").is_some_and(|c| c.starts_with("127."))));
+
+    // Modules: mod_xml_curl first, the chatplan and limit backends there, the vanilla extras not.
+    let modules: Vec<String> = parse_xml(&conf.join("autoload_configs/modules.conf.xml"))
+        .find_all("load")
+        .iter()
+        .map(|l| l.attr("module").expect("module").to_owned())
+        .collect();
+    assert_eq!(modules[0], "mod_xml_curl");
+    for needed in [
+        "mod_sofia",
+        "mod_dialplan_xml",
+        "mod_dptools",
+        "mod_commands",
+        "mod_event_socket",
+        "mod_voicemail",
+        "mod_hash",
+        "mod_local_stream",
+        "mod_conference",
+        "mod_sms",
+        "mod_json_cdr",
+        "mod_sndfile",
+    ] {
+        assert!(modules.iter().any(|m| m == needed), "{needed} missing");
+    }
+    for unwanted in [
+        "mod_enum",
+        "mod_lua",
+        "mod_verto",
+        "mod_loopback",
+        "mod_xml_rpc",
+    ] {
+        assert!(!modules.iter().any(|m| m == unwanted), "{unwanted} loaded");
+    }
+
+    // What FreeSWITCH reads from the static tree: only LittlePBX's files, refusing everything.
+    assert_eq!(
+        glob_xml(conf, "directory"),
+        BTreeSet::from(["default.xml".into()])
+    );
+    assert_eq!(
+        glob_xml(conf, "dialplan"),
+        BTreeSet::from([
+            "default.xml".into(),
+            "global.xml".into(),
+            "public.xml".into()
+        ])
+    );
+    assert_eq!(
+        glob_xml(conf, "chatplan"),
+        BTreeSet::from(["default.xml".into()])
+    );
+    assert_eq!(
+        glob_xml(conf, "sip_profiles"),
+        BTreeSet::from(["external.xml".into(), "internal.xml".into()])
+    );
+    for dir in [
+        "directory/default",
+        "dialplan/default",
+        "dialplan/public",
+        "sip_profiles/external",
+    ] {
+        assert_eq!(files_under(conf, dir), Vec::<String>::new(), "{dir}");
+    }
+    assert!(!conf
+        .join("autoload_configs/post_load_modules.conf.xml")
+        .exists());
+    let directory = parse_xml(&conf.join("directory/default.xml"));
+    assert!(directory.find_all("user").is_empty());
+    assert!(directory.find_all("domain").is_empty());
+    let mut contexts = BTreeSet::new();
+    for file in glob_xml(conf, "dialplan") {
+        let plan = parse_xml(&conf.join("dialplan").join(&file));
+        for context in plan.find_all("context") {
+            contexts.insert(context.attr("name").expect("name").to_owned());
+            assert_eq!(
+                context.actions().last().map(String::as_str),
+                Some("hangup NORMAL_TEMPORARY_FAILURE"),
+                "{file}"
+            );
+            for action in context.actions() {
+                assert!(
+                    action.starts_with("log ") || action.starts_with("hangup "),
+                    "{file}: {action}"
+                );
+            }
+            for condition in context.find_all("condition") {
+                assert!(
+                    condition.attrs.is_empty(),
+                    "{file}: an unconditional refusal"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        contexts,
+        BTreeSet::from(["default".into(), "global".into(), "public".into()])
+    );
+    let chat = parse_xml(&conf.join("chatplan/default.xml"));
+    let chat_contexts: BTreeSet<_> = chat
+        .find_all("context")
+        .iter()
+        .map(|c| c.attr("name").expect("name").to_owned())
+        .collect();
+    assert_eq!(
+        chat_contexts,
+        BTreeSet::from(["default".into(), "global".into()])
+    );
+    for context in chat.find_all("context") {
+        assert_eq!(context.actions(), ["set final_delivery=true", "stop"]);
+    }
+    // sofia.conf names exactly the two profiles.
+    let sofia = parse_xml(&conf.join("autoload_configs/sofia.conf.xml"));
+    let includes: Vec<_> = sofia
+        .find_all("X-PRE-PROCESS")
+        .iter()
+        .map(|i| i.attr("data").expect("data").to_owned())
+        .collect();
+    assert_eq!(
+        includes,
+        [
+            "../sip_profiles/internal.xml",
+            "../sip_profiles/external.xml"
+        ]
+    );
+    // The vanilla files are kept, not lost.
+    assert!(conf
+        .join(".littlepbx-backup/directory/default/1000.xml")
+        .exists());
+    assert!(conf.join("dialplan/default.xml.littlepbx-orig").exists());
+
+    if validator_available() {
+        ok(check(conf));
+    } else {
+        eprintln!("neither xmllint nor python3: --check not run");
+    }
+
+    // A second install changes nothing and prints no new password.
+    let installed = snapshot(conf);
+    let again = ok(install(conf, &[]));
+    assert_eq!(
+        stdout_value(&again, "LITTLEPBX_FREESWITCH__ESL_PASSWORD"),
+        None
+    );
+    assert_same_tree(&installed, &snapshot(conf), "second install");
+
+    // Remove restores the tree byte for byte; a second remove finds nothing to do.
+    ok(remove(conf));
+    assert_same_tree(&before, &snapshot(conf), "after remove");
+    ok(remove(conf));
+    assert_same_tree(&before, &snapshot(conf), "after a second remove");
+}
+
+#[test]
+fn profiles_carry_the_security_settings() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    ok(install(conf, &["--ext-ip", "203.0.113.7", "--tls"]));
+
+    let internal = profile(conf, "internal");
+    for (name, value) in [
+        ("challenge-realm", "auto_from"),
+        ("auth-calls", "true"),
+        ("auth-messages", "true"),
+        ("auth-subscriptions", "true"),
+        ("accept-blind-reg", "false"),
+        ("accept-blind-auth", "false"),
+        ("inbound-reg-force-matching-username", "true"),
+        ("log-auth-failures", "true"),
+        ("apply-nat-acl", "nat.auto"),
+        ("sip-port", "5060"),
+        ("tls", "true"),
+        ("tls-sip-port", "5061"),
+        ("ext-sip-ip", "203.0.113.7"),
+        ("ext-rtp-ip", "203.0.113.7"),
+        ("context", "default"),
+    ] {
+        assert_eq!(internal.param(name), value, "internal {name}");
+    }
+    for forbidden in [
+        "force-register-domain",
+        "force-register-db-domain",
+        "force-subscription-domain",
+        "apply-inbound-acl",
+        "accept-blind-auth-result",
+    ] {
+        assert!(
+            internal.params(forbidden).is_empty(),
+            "internal {forbidden}"
+        );
+    }
+    let domain = internal
+        .child("domains")
+        .and_then(|d| d.child("domain"))
+        .expect("internal <domains><domain>");
+    assert_eq!(
+        (
+            domain.attr("name"),
+            domain.attr("alias"),
+            domain.attr("parse")
+        ),
+        (Some("all"), Some("false"), Some("false"))
+    );
+    assert!(internal.child("gateways").is_none());
+
+    let external = profile(conf, "external");
+    for (name, value) in [
+        ("context", "public"),
+        ("apply-inbound-acl", "lpbx_trunks:public"),
+        ("auth-calls", "true"),
+        ("accept-blind-reg", "false"),
+        ("accept-blind-auth", "false"),
+        ("disable-register", "true"),
+        ("log-auth-failures", "true"),
+        ("sip-port", "5080"),
+    ] {
+        assert_eq!(external.param(name), value, "external {name}");
+    }
+    for forbidden in [
+        "force-register-domain",
+        "force-register-db-domain",
+        "force-subscription-domain",
+        "tls",
+    ] {
+        assert!(
+            external.params(forbidden).is_empty(),
+            "external {forbidden}"
+        );
+    }
+    let domain = external
+        .child("domains")
+        .and_then(|d| d.child("domain"))
+        .expect("external <domains><domain>");
+    assert_eq!(
+        (
+            domain.attr("name"),
+            domain.attr("alias"),
+            domain.attr("parse")
+        ),
+        (Some("all"), Some("false"), Some("true"))
+    );
+
+    // Voicemail: no box opens without a PIN, no transfer keys, no tenant path.
+    let vm = parse_xml(&conf.join("autoload_configs/voicemail.conf.xml"));
+    let default = vm
+        .find_all("profile")
+        .into_iter()
+        .find(|p| p.attr("name") == Some("default"))
+        .expect("voicemail profile default");
+    assert_eq!(default.param("allow-empty-password-auth"), "false");
+    for absent in ["operator-key", "vmain-key", "storage-dir", "odbc-dsn"] {
+        assert!(default.params(absent).is_empty(), "voicemail {absent}");
+    }
+
+    // Call records: one per call, raw values, spooled when LittlePBX is down.
+    let cdr = parse_xml(&conf.join("autoload_configs/json_cdr.conf.xml"));
+    for (name, value) in [
+        ("log-b-leg", "false"),
+        ("encode-values", "false"),
+        ("log-errors-to-disk", "true"),
+        ("auth-scheme", "basic"),
+    ] {
+        assert_eq!(cdr.param(name), value, "json_cdr {name}");
+    }
+    assert!(
+        cdr.params("encode").is_empty(),
+        "records are posted as raw JSON"
+    );
+    assert!(!cdr.param("err-log-dir").is_empty());
+
+    // mod_xml_curl: short timeout, no Expect, plain http here so no certificate checks.
+    let curl = parse_xml(&conf.join("autoload_configs/xml_curl.conf.xml"));
+    assert_eq!(curl.find_all("binding").len(), 1);
+    let gateway = curl
+        .find_all("param")
+        .into_iter()
+        .find(|p| p.attr("name") == Some("gateway-url"))
+        .expect("gateway-url");
+    assert_eq!(
+        gateway.attr("bindings"),
+        Some("directory|dialplan|configuration|chatplan")
+    );
+    for (name, value) in [
+        ("timeout", "3"),
+        ("auth-scheme", "basic"),
+        ("disable-100-continue", "true"),
+        ("enable-cacert-check", "false"),
+        ("enable-ssl-verifyhost", "false"),
+    ] {
+        assert_eq!(curl.param(name), value, "xml_curl {name}");
+    }
+}
+
+#[test]
+fn a_second_instance_adds_a_failover_binding_and_call_record_url() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let out = ok(run(
+        "fs-install.sh",
+        &[
+            "--fs-conf-dir",
+            conf.to_str().expect("path"),
+            "--url",
+            "https://pbx1.example.net/fs/xml",
+            "--url2",
+            "https://pbx2.example.net:8443/fs/xml",
+            "--user",
+            USER,
+            "--password",
+            "s3cret",
+            "--esl-password",
+            "given-esl-Pass",
+        ],
+    ));
+    assert_eq!(
+        stdout_value(&out, "LITTLEPBX_FREESWITCH__ESL_PASSWORD"),
+        None
+    );
+
+    let curl = parse_xml(&conf.join("autoload_configs/xml_curl.conf.xml"));
+    let bindings = curl.find_all("binding");
+    assert_eq!(bindings.len(), 2);
+    assert_eq!(
+        bindings[0].param("gateway-url"),
+        "https://pbx1.example.net/fs/xml"
+    );
+    assert_eq!(
+        bindings[1].param("gateway-url"),
+        "https://pbx2.example.net:8443/fs/xml"
+    );
+    for binding in bindings {
+        assert_eq!(binding.param("enable-cacert-check"), "true");
+        assert_eq!(binding.param("enable-ssl-verifyhost"), "true");
+        assert_eq!(binding.param("gateway-credentials"), "freeswitch:s3cret");
+        assert_eq!(binding.param("timeout"), "3");
+    }
+    let cdr = parse_xml(&conf.join("autoload_configs/json_cdr.conf.xml"));
+    assert_eq!(
+        cdr.params("url"),
+        [
+            "https://pbx1.example.net/fs/cdr",
+            "https://pbx2.example.net:8443/fs/cdr"
+        ]
+    );
+    assert_eq!(cdr.param("enable-cacert-check"), "true");
+    let esl = parse_xml(&conf.join("autoload_configs/event_socket.conf.xml"));
+    assert_eq!(esl.param("password"), "given-esl-Pass");
+
+    // Reinstalling without the second instance drops it again.
+    ok(install(conf, &["--esl-password", "given-esl-Pass"]));
+    let curl = parse_xml(&conf.join("autoload_configs/xml_curl.conf.xml"));
+    assert_eq!(curl.find_all("binding").len(), 1);
+    let cdr = parse_xml(&conf.join("autoload_configs/json_cdr.conf.xml"));
+    assert_eq!(cdr.params("url").len(), 1);
+}
+
+#[test]
+fn unsafe_values_are_refused_and_nothing_is_touched() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let dir = conf.to_str().expect("path");
+    let before = snapshot(conf);
+    let base = |overrides: &[(&str, &str)]| -> Vec<String> {
+        let mut args: Vec<(String, String)> = vec![
+            ("--fs-conf-dir".into(), dir.into()),
+            ("--url".into(), URL.into()),
+            ("--user".into(), USER.into()),
+            ("--password".into(), "fine".into()),
+        ];
+        for (k, v) in overrides {
+            match args.iter_mut().find(|(key, _)| key == k) {
+                Some(slot) => slot.1 = (*v).to_owned(),
+                None => args.push(((*k).to_owned(), (*v).to_owned())),
+            }
+        }
+        args.into_iter().flat_map(|(k, v)| [k, v]).collect()
+    };
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        ("newline in the password", base(&[("--password", "a\nb")])),
+        ("carriage return in the user", base(&[("--user", "fs\r")])),
+        ("colon in the user", base(&[("--user", "fs:x")])),
+        ("not http", base(&[("--url", "ftp://127.0.0.1/fs/xml")])),
+        ("file: URL", base(&[("--url", "file:///etc/passwd")])),
+        (
+            "file: inside an http URL",
+            base(&[("--url", "http://127.0.0.1/x?file:/etc/fs/xml")]),
+        ),
+        (
+            "no /fs/xml and no --cdr-url",
+            base(&[("--url", "http://127.0.0.1:8080/other")]),
+        ),
+        (
+            "preprocessor word",
+            base(&[("--password", "a<X-PRE-PROCESS")]),
+        ),
+        ("empty password", base(&[("--password", "")])),
+        ("relative music dir", base(&[("--moh-dir", "music")])),
+        ("music dir with ..", base(&[("--moh-dir", "/usr/../etc")])),
+        ("bad external address", base(&[("--ext-ip", "300.1.2.3")])),
+        (
+            "vanilla ESL password",
+            base(&[("--esl-password", "ClueCon")]),
+        ),
+        (
+            "ESL password with a space",
+            base(&[("--esl-password", "a b")]),
+        ),
+        ("unknown option", base(&[("--frobnicate", "1")])),
+    ];
+    for (what, args) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run("fs-install.sh", &args);
+        assert!(!out.status.success(), "{what} was accepted\n{}", text(&out));
+        assert!(
+            out.stdout.is_empty(),
+            "{what}: printed values\n{}",
+            text(&out)
+        );
+        assert_same_tree(&before, &snapshot(conf), what);
+    }
+    // Not a FreeSWITCH configuration directory.
+    let empty = tempfile::tempdir().expect("temp dir");
+    let out = install(empty.path(), &[]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(snapshot(empty.path()).is_empty());
+}
+
+#[test]
+fn check_finds_a_reopened_or_broken_tree() {
+    if !validator_available() {
+        eprintln!("skipping: --check needs xmllint or python3");
+        return;
+    }
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let out = check(conf);
+    assert!(!out.status.success(), "vanilla tree passed --check");
+
+    ok(install(conf, &[]));
+    ok(check(conf));
+
+    // A vanilla user put back is found.
+    std::fs::write(
+        conf.join("directory/default/1000.xml"),
+        VANILLA
+            .iter()
+            .find(|(p, _)| *p == "directory/default/1000.xml")
+            .expect("vanilla user")
+            .1,
+    )
+    .expect("write");
+    assert!(!check(conf).status.success());
+    std::fs::remove_file(conf.join("directory/default/1000.xml")).expect("rm");
+    ok(check(conf));
+
+    // A broken file is found.
+    let acl = conf.join("autoload_configs/acl.conf.xml");
+    let good = std::fs::read_to_string(&acl).expect("read");
+    std::fs::write(&acl, good.replace("</network-lists>", "")).expect("write");
+    assert!(!check(conf).status.success());
+    std::fs::write(&acl, &good).expect("write");
+    ok(check(conf));
+}
+
+#[test]
+fn the_password_can_come_from_the_environment() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let out = Command::new("bash")
+        .arg(script("fs-install.sh"))
+        .args([
+            "--fs-conf-dir",
+            conf.to_str().expect("path"),
+            "--url",
+            URL,
+            "--user",
+            USER,
+        ])
+        .env("LITTLEPBX_FREESWITCH__HTTP_PASSWORD", "from-env&")
+        .env_remove("LITTLEPBX_FREESWITCH__ESL_PASSWORD")
+        .output()
+        .expect("run");
+    ok(out);
+    let curl = parse_xml(&conf.join("autoload_configs/xml_curl.conf.xml"));
+    assert_eq!(curl.param("gateway-credentials"), "freeswitch:from-env&");
+}
+
+/// The names the templates and LittlePBX must agree on, read from both sides, and put through
+/// LittlePBX's real renderer as FreeSWITCH would ask.
+#[test]
+fn names_agree_with_littlepbx_and_its_renderer() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    ok(install(conf, &[]));
+    let config = Config::default();
+    let settings = fsxml_settings(&config);
+    let defaults = fsxml::Settings::default();
+
+    // Profile names.
+    let internal = profile(conf, "internal");
+    let external = profile(conf, "external");
+    assert_eq!(
+        internal.attr("name"),
+        Some(config.freeswitch.internal_profile.as_str())
+    );
+    assert_eq!(
+        external.attr("name"),
+        Some(config.freeswitch.external_profile.as_str())
+    );
+    assert_eq!(
+        settings.internal_profile,
+        config.freeswitch.internal_profile
+    );
+    assert_eq!(
+        settings.external_profile,
+        config.freeswitch.external_profile
+    );
+
+    // The carrier ACL: list, domain and pass context.
+    let acl = parse_xml(&conf.join("autoload_configs/acl.conf.xml"));
+    let trunks = acl
+        .find_all("list")
+        .into_iter()
+        .find(|l| {
+            l.find_all("node")
+                .iter()
+                .any(|n| n.attr("domain") == Some(settings.trunk_acl_domain.as_str()))
+        })
+        .expect("a list with the trunk ACL domain");
+    assert_eq!(settings.trunk_acl_domain, defaults.trunk_acl_domain);
+    assert_eq!(trunks.attr("default"), Some("deny"));
+    assert_eq!(trunks.find_all("node").len(), 1);
+    assert_eq!(
+        external.param("apply-inbound-acl"),
+        format!(
+            "{}:{}",
+            trunks.attr("name").expect("name"),
+            settings.public_context
+        )
+    );
+    assert_eq!(external.param("context"), settings.public_context);
+
+    // Conference and voicemail profiles, hold music.
+    let conference = parse_xml(&conf.join("autoload_configs/conference.conf.xml"));
+    let room_profiles: Vec<_> = conference
+        .find_all("profile")
+        .iter()
+        .map(|p| p.attr("name").expect("name").to_owned())
+        .collect();
+    assert_eq!(room_profiles, [settings.conference_profile.clone()]);
+    assert_eq!(conference.param("moh-sound"), settings.default_hold_music);
+    let vm = parse_xml(&conf.join("autoload_configs/voicemail.conf.xml"));
+    let vm_profiles: Vec<_> = vm
+        .find_all("profile")
+        .iter()
+        .map(|p| p.attr("name").expect("name").to_owned())
+        .collect();
+    assert_eq!(vm_profiles, [settings.voicemail_profile.clone()]);
+
+    // Ports and the event socket address LittlePBX shows and dials.
+    assert_eq!(
+        internal.param("sip-port"),
+        config.freeswitch.sip_port.to_string()
+    );
+    assert_eq!(
+        internal.param("tls-sip-port"),
+        config.freeswitch.sip_tls_port.to_string()
+    );
+    let esl = parse_xml(&conf.join("autoload_configs/event_socket.conf.xml"));
+    assert_eq!(
+        format!("{}:{}", esl.param("listen-ip"), esl.param("listen-port")),
+        config.freeswitch.esl_address
+    );
+    // The install was given LittlePBX's default user.
+    assert_eq!(USER, config.freeswitch.http_user);
+
+    // The renderer: the ACL domain of acl.conf is answered (not "not found").
+    let lookup = fsxml::MemoryLookup::new(vec![]).expect("empty lookup");
+    let ask =
+        |body: String| fsxml::answer_body(body.as_bytes(), &lookup, &settings, &fsxml::AllowAll);
+    let acl_domain = trunks.find_all("node")[0].attr("domain").expect("domain");
+    let network_list = ask(format!(
+        "hostname=fs&section=directory&tag_name=domain&key_name=name&key_value={acl_domain}\
+         &Event-Name=GENERAL&domain={acl_domain}&purpose=network-list"
+    ));
+    assert!(
+        matches!(network_list.reason, fsxml::Reason::NetworkList { .. }),
+        "{:?}",
+        network_list.reason
+    );
+    assert!(network_list
+        .xml
+        .contains(&format!("<domain name=\"{acl_domain}\"")));
+
+    // The external profile's start-up request for the gateways of every domain
+    // (<domain name="all" parse="true">) is answered, not "not found".
+    let gateways = ask(format!(
+        "hostname=fs&section=directory&tag_name=&key_name=&key_value=\
+         &Event-Name=REQUEST_PARAMS&purpose=gateways&profile={}",
+        external.attr("name").expect("name")
+    ));
+    assert!(
+        matches!(gateways.reason, fsxml::Reason::Gateways { .. }),
+        "{:?}",
+        gateways.reason
+    );
+
+    // The external profile's context is LittlePBX's DID context; the internal profile's context
+    // routes nothing (calls run in the user_context the directory sets), like the static one.
+    let hunt = |context: &str| {
+        ask(format!(
+            "hostname=fs&section=dialplan&tag_name=&key_name=&key_value=\
+             &Event-Name=REQUEST_PARAMS&Hunt-Context={context}&Hunt-Destination-Number=4930123456"
+        ))
+        .reason
+    };
+    let public = hunt(&external.param("context"));
+    assert_ne!(public, fsxml::Reason::DialplanRefused("context not ours"));
+    assert_eq!(
+        hunt(&internal.param("context")),
+        fsxml::Reason::DialplanRefused("context not ours")
+    );
+
+    // Chat from the internal profile is answered in the profile's context, which the static
+    // chatplan also holds (refusing) for when LittlePBX is down.
+    let chat = ask(format!(
+        "hostname=fs&section=chatplan&tag_name=&key_name=&key_value=&Event-Name=MESSAGE\
+         &context={}&proto=sip&from_user=1001&from_host=nowhere.example&to_user=1002\
+         &to_host=nowhere.example&to=1002%40nowhere.example",
+        internal.param("context")
+    ));
+    let context_tag = format!("<context name=\"{}\">", internal.param("context"));
+    assert!(chat.xml.contains(&context_tag), "{}", chat.xml);
+    let static_chat = std::fs::read_to_string(conf.join("chatplan/default.xml")).expect("read");
+    assert!(static_chat.contains(&context_tag));
+}
