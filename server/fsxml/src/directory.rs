@@ -193,6 +193,11 @@ fn check_sip_auth<'v, 'r>(
     if user != auth.username {
         return Err("username differs from the request user");
     }
+    // A subscription's To is what is watched (presence, dialogs): only the org's own users.
+    let watches = ["SUBSCRIBE", "PUBLISH"].iter().any(|m| auth.method.eq_ignore_ascii_case(m));
+    if watches && auth.to_host != domain {
+        return Err("subscription to another domain");
+    }
     let ext = org.extension(auth.username).ok_or("unknown user")?;
     Ok((ext, auth))
 }

@@ -76,6 +76,18 @@ fn invite_must_match_from_user_and_host() {
 }
 
 #[test]
+fn subscriptions_watch_only_the_orgs_own_users() {
+    let subscribe = with_param(&fixture(INVITE), "sip_auth_method", "SUBSCRIBE");
+    let (a, t) = ask(&subscribe);
+    assert_eq!(a.reason, Reason::User, "a colleague's presence in the same org");
+    assert_eq!(user_ids(&t), ["1001"]);
+    // Busy/idle of another org's phone is not for this phone to watch.
+    let (a, t) = ask(&with_param(&subscribe, "sip_to_host", "globex.test"));
+    refused(&a, &t);
+    assert_eq!(a.auth, AuthCheck::Refused);
+}
+
+#[test]
 fn domain_and_user_parameters_must_agree_with_the_digest() {
     let (a, t) = ask(&with_param(&fixture(REGISTER), "domain", "globex.test"));
     refused(&a, &t);
