@@ -5,6 +5,7 @@
 //! ([`values`]) so that an invalid extension number, DID or SIP domain cannot be built.
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
 pub mod defaults;

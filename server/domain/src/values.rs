@@ -249,7 +249,9 @@ impl Email {
         if !local_ok || !host_ok || value.len() > 254 {
             return refuse("An e-mail address looks like name@example.com.");
         }
-        Ok(Self(format!("{local}@{}", host.to_ascii_lowercase())))
+        // Lowercase as a whole: mail systems treat addresses case-insensitively in practice, and
+        // one form makes "already an admin" and logins behave alike on every database.
+        Ok(Self(value.to_ascii_lowercase()))
     }
 }
 
