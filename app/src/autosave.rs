@@ -42,7 +42,8 @@ struct Queue<P> {
 pub struct Saver<P: 'static> {
     queue: StoredValue<Queue<P>, LocalStorage>,
     send: StoredValue<SendFn<P>, LocalStorage>,
-    /// Called once the queue is empty again after a save (to refresh what depends on the draft).
+    /// Called once the queue is empty again after saves without a conflict (to refresh what
+    /// depends on the draft).
     after: StoredValue<Option<Box<dyn Fn()>>, LocalStorage>,
 }
 
@@ -91,6 +92,9 @@ impl<P: Default + 'static> Saver<P> {
     }
 
     async fn run(self) {
+        // After a conflict the page is not refreshed behind the admin's back: the field keeps
+        // what they typed, and the message offers the reload.
+        let mut conflicted = false;
         loop {
             let batch = self
                 .queue
@@ -115,6 +119,7 @@ impl<P: Default + 'static> Saver<P> {
                 return;
             };
             let result = future.await;
+            conflicted |= result.as_ref().is_err_and(ApiError::is_conflict);
             for (field, state) in fields {
                 // A field edited again meanwhile keeps "saving" until its own turn.
                 let queued_again = self
@@ -143,6 +148,9 @@ impl<P: Default + 'static> Saver<P> {
                     ),
                 });
             }
+        }
+        if conflicted {
+            return;
         }
         self.after.with_value(|hook| {
             if let Some(hook) = hook {

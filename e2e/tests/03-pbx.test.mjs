@@ -160,6 +160,8 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await mine.press('Enter');
     const conflict = status(page, 'ext-103-name').filter({ hasText: 'someone changed this elsewhere' });
     await conflict.waitFor();
+    // What the admin typed stays until they choose to reload.
+    assert.equal(await mine.inputValue(), 'Carol (mine)');
     await shot(page, 'conflict');
     await conflict.getByRole('button', { name: 'Reload to see the current settings' }).click();
     await page.waitForFunction(() => document.querySelector('#ext-103-name')?.value === 'Carol (changed elsewhere)');
