@@ -26,7 +26,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use api_types::provisioning::{
     NewProvisioningLink, Phonebook, PhonesView, ProvisioningConfig, ProvisioningLink,
 };
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -71,6 +70,8 @@ pub fn router() -> Router<AppState> {
 }
 
 const XML: &str = "application/xml; charset=utf-8";
+/// A form with a user name and a password is far smaller.
+const FORM_LIMIT: usize = 4096;
 
 /// A document answered with `no-store`.
 fn document(content_type: &'static str, body: String) -> Response {
@@ -381,12 +382,13 @@ async fn acrobits_form(
     State(state): State<AppState>,
     HostOrg(org): HostOrg,
     ClientIp(ip): ClientIp,
-    parts_guard: Extension<Arc<ProvisionGuard>>,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Extension(guard): Extension<Arc<ProvisionGuard>>,
+    request: axum::extract::Request,
 ) -> Result<Response, Refusal> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
+        ApiError::PayloadTooLarge("The form is larger than a user name and a password.".into())
+    })?;
     let mut username = None;
     let mut password = None;
     for (key, value) in form_urlencoded::parse(&body) {
@@ -400,17 +402,15 @@ async fn acrobits_form(
         (Some(username), Some(password)) => Some(Credentials::Basic { username, password }),
         _ => None,
     };
-    let target = uri
-        .path_and_query()
-        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let target = request_target(&parts);
     let attempt = Attempt {
-        method: &method,
+        method: &parts.method,
         uri: &target,
-        headers: &headers,
+        headers: &parts.headers,
         ip,
         form,
     };
-    let auth = authenticate(&state, &parts_guard, org, attempt).await?;
+    let auth = authenticate(&state, &guard, org, attempt).await?;
     let provisioned = auth.provisioned(&state)?;
     Ok(document(
         XML,

@@ -16,4 +16,5 @@ mod provider_client;
 mod provider_isolation;
 mod provider_objects;
 mod provider_orgs;
+mod provisioning;
 mod web;
