@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use fsxml::{Lookup, OrgInput, OrgView, ProviderLimits, TrunkInput};
 use store::snapshot::AppliedSnapshot;
+use store::telephony::StoredTrunk;
 use store::OrgId;
 use tokio::sync::{watch, Notify};
 
@@ -130,39 +131,34 @@ impl XmlCache {
     }
 }
 
-/// Builds an org's view from its applied snapshot; trunk passwords are decrypted here.
-pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnapshot) -> OrgView {
-    let AppliedSnapshot {
-        org,
-        config: applied,
-        dids,
-        trunks,
-    } = snapshot;
-    let moh_dir = applied
-        .options
-        .moh_file
-        .as_ref()
-        .filter(|_| fsxml::org_has_music(&applied.options))
-        .map(|file| {
-            moh_files::recording_dir_for_freeswitch(config, &org.slug, file)
-                .display()
-                .to_string()
-        });
-    let trunks = trunks
+/// Trunks as fsxml takes them, passwords decrypted. A password that cannot be decrypted (the
+/// secret key changed) counts as missing; the cause is logged without the secret.
+pub fn trunk_inputs(secret_box: &SecretBox, trunks: Vec<StoredTrunk>) -> Vec<TrunkInput> {
+    trunks
         .into_iter()
         .map(|trunk| TrunkInput {
-            role: trunk.role,
-            config: trunk.config,
             password: trunk.password_enc.as_deref().and_then(|sealed| match secret_box.open(sealed) {
                 Ok(password) => Some(password),
                 Err(err) => {
-                    tracing::error!(org = %org.slug, error = %err, "cannot decrypt a trunk password");
+                    tracing::error!(error = %err, role = trunk.role.as_str(), "cannot decrypt a trunk password");
                     None
                 }
             }),
+            role: trunk.role,
+            config: trunk.config,
         })
-        .collect();
+        .collect()
+}
+
+/// Builds an org's view from its applied snapshot. The one place the view's inputs are put
+/// together (the cache and the provider API's FreeSWITCH commands both use it).
+pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnapshot) -> OrgView {
+    let AppliedSnapshot { org, config: applied, dids, trunks } = snapshot;
+    let moh_dir = applied.options.moh_file.as_ref().filter(|_| fsxml::org_has_music(&applied.options)).map(|file| {
+        moh_files::recording_dir_for_freeswitch(config, &org.slug, file).display().to_string()
+    });
     OrgView::new(OrgInput {
+        trunks: trunk_inputs(secret_box, trunks),
         slug: org.slug,
         domain: org.sip_domain,
         company: org.name,
@@ -173,7 +169,6 @@ pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnap
         },
         config: applied,
         dids,
-        trunks,
         moh_dir,
     })
 }
