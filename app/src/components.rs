@@ -7,13 +7,39 @@ use wasm_bindgen::JsCast;
 use crate::autosave::{FieldState, SaveState};
 
 /// What a page offers to refresh itself (the conflict message's "Reload" button uses it).
+/// `epoch` counts the reloads asked for: conflict messages clear themselves on the next one.
 #[derive(Clone, Copy)]
-pub struct Reload(pub Callback<()>);
+pub struct Reload {
+    pub run: Callback<()>,
+    pub epoch: RwSignal<u64>,
+}
+
+impl Reload {
+    pub fn new(reload: impl Fn() + Send + Sync + 'static) -> Self {
+        let epoch = RwSignal::new(0);
+        Self {
+            run: Callback::new(move |_| {
+                epoch.update(|e| *e += 1);
+                reload();
+            }),
+            epoch,
+        }
+    }
+}
 
 /// The save state of one field, in a slot whose height is always reserved (no layout jumps).
 #[component]
 pub fn FieldStatus(state: FieldState) -> impl IntoView {
     let reload = use_context::<Reload>();
+    if let Some(r) = reload {
+        Effect::new(move |previous: Option<u64>| {
+            let epoch = r.epoch.get();
+            if previous.is_some() && state.get_untracked() == SaveState::Conflict {
+                state.set(SaveState::Idle);
+            }
+            epoch
+        });
+    }
     view! {
         <span class="fstatus" role="status" aria-live="polite" data-state=move || match state.get() {
             SaveState::Idle => "idle",
@@ -33,7 +59,7 @@ pub fn FieldStatus(state: FieldState) -> impl IntoView {
                     <span>
                         "Not saved: someone changed this elsewhere since you opened the page. "
                         {reload.map(|r| view! {
-                            <button type="button" class="link" on:click=move |_| r.0.run(())>
+                            <button type="button" class="link" on:click=move |_| r.run.run(())>
                                 "Reload to see the current settings"
                             </button>
                         })}

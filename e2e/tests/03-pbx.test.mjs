@@ -165,6 +165,32 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await shot(page, 'conflict');
     await conflict.getByRole('button', { name: 'Reload to see the current settings' }).click();
     await page.waitForFunction(() => document.querySelector('#ext-103-name')?.value === 'Carol (changed elsewhere)');
+    await conflict.waitFor({ state: 'detached' });
+  });
+
+  await t.test('a value the server refuses is shown next to its field', async () => {
+    await openCard(page, '101');
+    const email = page.locator('#ext-101-email');
+    await email.fill('not an e-mail address');
+    await email.press('Tab');
+    await status(page, 'ext-101-email').filter({ hasText: 'Not saved' }).waitFor();
+    assert.equal(await email.getAttribute('aria-invalid'), 'true');
+    await shot(page, 'field-error');
+    await email.fill('alice@acme.example');
+    await email.press('Tab');
+    await saved(page, 'ext-101-email');
+  });
+
+  await t.test('a new SIP password is shown once', async () => {
+    await card(page, '101').getByRole('button', { name: 'New SIP password…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New SIP password for 101?' });
+    await dialog.getByRole('button', { name: 'Make a new password' }).click();
+    const secret = card(page, '101').locator('.secret').filter({ hasText: 'New SIP password of extension 101' });
+    await secret.waitFor();
+    const password = (await secret.locator('.secret-line', { hasText: 'SIP password' }).locator('code').textContent()).trim();
+    assert.ok(password.length >= 12, password);
+    await secret.getByRole('button', { name: 'Done, hide it' }).click();
+    await secret.waitFor({ state: 'detached' });
   });
 
   await t.test('Reset: says what it does, then shows the new reception credentials once', async () => {

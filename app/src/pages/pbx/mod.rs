@@ -143,7 +143,7 @@ pub fn issues_from_errors(errors: &[FieldError]) -> Vec<IssueView> {
 pub fn PbxPage() -> impl IntoView {
     let pbx = Pbx::new();
     provide_context(pbx);
-    provide_context(Reload(Callback::new(move |_| pbx.reload())));
+    provide_context(Reload::new(move || pbx.reload()));
     pbx.reload();
     let loaded = Memo::new(move |_| pbx.view.with(Option::is_some));
     view! {
