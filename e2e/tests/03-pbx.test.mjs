@@ -66,7 +66,8 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await saved(page, 'ext-104-target');
     await page.locator('#ext-104-dnd').check();
     await saved(page, 'ext-104-dnd');
-    await shot(page, 'extension-call-flow');
+    await page.locator('#ext-104-target').scrollIntoViewIfNeeded();
+    await shot(page, 'extension-call-flow', { fullPage: false });
   });
 
   await t.test('reload: the call flow was saved, still 1 change not applied', async () => {
@@ -83,7 +84,7 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await applyNow(page, { wait: true });
     const job = page.locator('.job-state');
     await job.filter({ hasText: 'Waiting for' }).waitFor();
-    await shot(page, 'apply-waiting');
+    await shot(page, 'apply-waiting', { fullPage: false });
     await page.getByRole('button', { name: 'Stop: do not apply' }).click();
     await job.filter({ hasText: 'Stopped. Nothing was changed.' }).waitFor();
     await banner(page).filter({ hasText: '1 change not applied yet' }).waitFor();
@@ -93,7 +94,7 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await applyNow(page, { wait: false });
     await page.locator('.job-state[data-state="done"]').waitFor({ timeout: 20_000 });
     await banner(page).filter({ hasText: 'All changes are applied' }).waitFor();
-    await shot(page, 'apply-done');
+    await shot(page, 'apply-done', { fullPage: false });
   });
 
   await t.test('Discard after a confirmation puts the applied settings back', async () => {
@@ -106,7 +107,7 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await page.getByRole('button', { name: 'Discard changes…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Discard the changes?' });
     await dialog.waitFor();
-    await shot(page, 'discard-confirm');
+    await shot(page, 'discard-confirm', { fullPage: false });
     await dialog.getByRole('button', { name: 'Discard changes' }).click();
     await banner(page).filter({ hasText: 'All changes are applied' }).waitFor();
     await openCard(page, '104');
@@ -162,7 +163,8 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await conflict.waitFor();
     // What the admin typed stays until they choose to reload.
     assert.equal(await mine.inputValue(), 'Carol (mine)');
-    await shot(page, 'conflict');
+    await mine.scrollIntoViewIfNeeded();
+    await shot(page, 'conflict', { fullPage: false });
     await conflict.getByRole('button', { name: 'Reload to see the current settings' }).click();
     await page.waitForFunction(() => document.querySelector('#ext-103-name')?.value === 'Carol (changed elsewhere)');
     await conflict.waitFor({ state: 'detached' });
@@ -175,7 +177,7 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await email.press('Tab');
     await status(page, 'ext-101-email').filter({ hasText: 'Not saved' }).waitFor();
     assert.equal(await email.getAttribute('aria-invalid'), 'true');
-    await shot(page, 'field-error');
+    await shot(page, 'field-error', { fullPage: false });
     await email.fill('alice@acme.example');
     await email.press('Tab');
     await saved(page, 'ext-101-email');
@@ -197,7 +199,7 @@ test('the PBX page: edit, apply, discard, issues, conflicts, reset, music on hol
     await page.getByRole('button', { name: 'Reset to defaults…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Reset to the default settings?' });
     await dialog.getByText('All extensions are removed').waitFor();
-    await shot(page, 'reset-confirm');
+    await shot(page, 'reset-confirm', { fullPage: false });
     await dialog.getByRole('button', { name: 'Reset to defaults' }).click();
     const secret = page.locator('.secret').filter({ hasText: 'Reset done' });
     await secret.waitFor();
