@@ -42,6 +42,7 @@ impl Application {
         tokio::spawn(crate::freeswitch::run_command_delivery(self.state.clone()));
         tokio::spawn(crate::jobs::run(self.state.clone()));
         tokio::spawn(crate::xml_cache::run_refresher(self.state.clone()));
+        tokio::spawn(crate::cdr::run_retention(self.state.clone()));
         let router = routes::router(self.state.clone());
         axum::serve(
             self.listener,

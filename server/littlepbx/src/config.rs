@@ -65,6 +65,8 @@ pub struct Config {
     /// How long an instance owns an Apply job without renewing its lease: after a crash, another
     /// instance (or the restarted one) resumes the job this long after the last renewal.
     pub apply_lease_seconds: u32,
+    /// Call records older than this many days are deleted (in batches, hourly).
+    pub cdr_retention_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,6 +161,7 @@ impl Default for Config {
                 login_attempts: 5,
             },
             apply_lease_seconds: 15,
+            cdr_retention_days: 400,
         }
     }
 }
@@ -220,6 +223,9 @@ impl Config {
             .context("freeswitch settings")?;
         if !(1..=3600).contains(&self.apply_lease_seconds) {
             bail!("apply_lease_seconds must be 1 to 3600");
+        }
+        if !(1..=36_500).contains(&self.cdr_retention_days) {
+            bail!("cdr_retention_days must be 1 to 36500");
         }
         if self.web.session_hours == 0 {
             bail!("web.session_hours must be at least 1");
@@ -326,6 +332,7 @@ fn is_config_key(key: &figment::value::UncasedStr) -> bool {
         "smtp",
         "web",
         "apply_lease_seconds",
+        "cdr_retention_days",
     ];
     let top = key.as_str().split("__").next().unwrap_or_default();
     FIELDS.iter().any(|field| top.eq_ignore_ascii_case(field))

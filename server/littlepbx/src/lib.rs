@@ -8,6 +8,7 @@
 pub mod app;
 pub mod audio;
 pub mod auth;
+pub mod cdr;
 pub mod config;
 pub mod error;
 pub mod freeswitch;
@@ -21,6 +22,7 @@ pub mod seed;
 pub mod services;
 pub mod sip_guard;
 pub mod state;
+pub mod stats;
 pub mod views;
 pub mod xml_cache;
 

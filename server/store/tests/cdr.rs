@@ -255,7 +255,7 @@ db_test!(recent_calls_page_stably, |url: String| async move {
     }
     assert_eq!(seen.len(), 25, "{seen:?}");
     let mut sorted = seen.clone();
-    sorted.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    sorted.sort_by_key(|s| std::cmp::Reverse((s.0, s.1)));
     assert_eq!(seen, sorted, "newest first, no call twice");
     assert!(seen.iter().all(|s| s.2.starts_with("p-")));
 });

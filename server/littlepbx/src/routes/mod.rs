@@ -1,5 +1,6 @@
 //! HTTP routes, one module per area.
 
+pub mod cdr;
 pub mod fs;
 pub mod health;
 pub mod org;
@@ -16,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(fs::router())
+        .merge(cdr::router())
         .merge(provision::router())
         .nest("/api/v1", provider::router())
         .nest("/api/org", org::router())

@@ -4,6 +4,7 @@
 mod common;
 
 mod apply_engine;
+mod cdr;
 
 mod cli;
 mod crash;
@@ -17,4 +18,5 @@ mod provider_isolation;
 mod provider_objects;
 mod provider_orgs;
 mod provisioning;
+mod stats;
 mod web;

@@ -5,6 +5,7 @@ mod apply;
 mod moh;
 mod pbx;
 mod session;
+mod stats;
 
 use axum::routing::{delete, get, patch, post, put};
 use axum::{middleware, Router};
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}", get(apply::get_job))
         .route("/jobs/{id}/stop", post(apply::stop))
         .route("/changes", get(pbx::changes))
+        .merge(stats::router())
         .route(
             "/{*rest}",
             delete(not_found)

@@ -13,6 +13,7 @@ pub mod fs_sync;
 pub mod logo;
 pub mod openapi;
 pub mod orgs;
+pub mod stats;
 pub mod status;
 pub mod svg;
 pub mod trunks;
@@ -67,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{org}/dids"), get(dids::list).post(dids::add))
         .route(&format!("{org}/dids/{{number}}"), delete(dids::remove))
         .route(&format!("{org}/status"), get(status::get))
+        .route(&format!("{org}/stats"), get(stats::get))
         .route("/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api-keys/{id}", delete(api_keys::delete))
         .fallback(unknown_path)

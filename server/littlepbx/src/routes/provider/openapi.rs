@@ -15,7 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{admins, api_keys, dids, logo, orgs, status, trunks};
+use super::{admins, api_keys, dids, logo, orgs, stats, status, trunks};
 
 const DESCRIPTION: &str = "\
 The provider's API: organizations, their logo, admins, trunks and phone numbers (DIDs).
@@ -38,7 +38,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         admins::list, admins::create, admins::get, admins::reset_password, admins::delete,
         trunks::list, trunks::get, trunks::put, trunks::delete,
         dids::list, dids::add, dids::remove,
-        status::get,
+        status::get, stats::get,
         api_keys::list, api_keys::create, api_keys::delete,
     ),
     components(schemas(
@@ -49,7 +49,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         provider::TrunkView, provider::TrunkList, provider::GatewayState, provider::DidCreate,
         provider::DidList, provider::OrgStatusView, provider::TrunkGatewayState,
         provider::ApiKeyCreate, provider::ApiKeyCreated, provider::ApiKeyView,
-        provider::ApiKeyList,
+        provider::ApiKeyList, api_types::stats::OrgTotalsView,
     )),
     modifiers(&BearerKeys, &ProblemResponses),
     security(("bearer" = [])),
@@ -60,6 +60,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         (name = "trunks", description = "The org's inbound and outbound carrier accounts"),
         (name = "dids", description = "The org's phone numbers"),
         (name = "status", description = "An org at a glance"),
+        (name = "stats", description = "Call totals per org, for billing"),
         (name = "api-keys", description = "Keys for this API"),
     )
 )]
@@ -216,7 +217,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 26);
+        assert_eq!(operations, 27);
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
