@@ -106,6 +106,7 @@ pub fn OrgFrame(children: ChildrenFn) -> impl IntoView {
                 </main>
             }.into_any(),
             OrgLoad::Ready(info) => view! {
+                {set_title(&format!("{} · Phone system", info.name))}
                 <OrgHeader info=info/>
                 <main id="main">{children.with_value(|c| c())}</main>
             }.into_any(),
@@ -183,8 +184,16 @@ pub fn OrgPageByParam() -> impl IntoView {
     }
 }
 
+/// The browser tab's title.
+pub fn set_title(title: &str) {
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        document.set_title(title);
+    }
+}
+
 #[component]
 pub fn NoSuchPbx() -> impl IntoView {
+    set_title("No such PBX");
     let host = web_sys::window()
         .and_then(|w| w.location().host().ok())
         .unwrap_or_default();

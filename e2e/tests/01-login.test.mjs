@@ -23,6 +23,7 @@ test('log in, see the PBX page, reload stays logged in, log out', async (t) => {
   await login(page, 'acme', acmeEmail, env.acmePassword);
   assert.equal(new URL(page.url()).pathname, '/');
   await page.locator('li.ext', { hasText: 'Alice Adams' }).waitFor();
+  assert.equal(await page.title(), 'Acme Inc. · Phone system');
   await shot(page, 'pbx-desktop');
   // Already logged in: the login page sends us straight back.
   await page.goto(orgUrl('acme', '/login'));

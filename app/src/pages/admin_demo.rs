@@ -66,6 +66,7 @@ fn opt(value: &str) -> Option<String> {
 
 #[component]
 pub fn AdminDemoPage() -> impl IntoView {
+    crate::frame::set_title("LittlePBXAdmin");
     let key = RwSignal::new(stored_key());
     let draft = RwSignal::new(String::new());
     let orgs = RwSignal::new(Vec::<OrgView>::new());
