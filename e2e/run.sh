@@ -47,8 +47,8 @@ cleanup() {
     wait "$server_pid" 2>/dev/null || true
   fi
   if [ "$status" -ne 0 ] && [ -f "$work/serve.log" ]; then
-    mkdir -p e2e/artifacts
-    cp "$work/serve.log" e2e/artifacts/serve.log
+    mkdir -p "$root/e2e/artifacts"
+    cp "$work/serve.log" "$root/e2e/artifacts/serve.log"
     echo "the server's log is in e2e/artifacts/serve.log" >&2
   fi
   rm -rf "$work"
