@@ -88,9 +88,30 @@ async fn seed(url: &str, orgs: usize, extensions: usize) {
     eprintln!("seeded {orgs} orgs x {extensions} extensions in {:.1?}", started.elapsed());
 }
 
-/// A REGISTER sip_auth request of `ext` in org `i` (the capture, re-addressed).
+/// A REGISTER sip_auth request of `ext` in org `i`: the capture, re-addressed, with the digest
+/// response the phone would send for password "secret" (so the server counts a success, not a
+/// guess, and never locks the benchmark's source out).
 fn sip_auth_body(template: &str, i: usize, ext: usize) -> String {
-    template.replace("=1001&", &format!("={}&", 1000 + ext)).replace("acme.test", &domain_of(i))
+    let body = template.replace("=1001&", &format!("={}&", 1000 + ext)).replace("acme.test", &domain_of(i));
+    let param = |name: &str| -> String {
+        let start = body.find(&format!("&{name}=")).map(|p| p + name.len() + 2).unwrap_or(0);
+        let value = &body[start..];
+        let raw = &value[..value.find('&').unwrap_or(value.len())];
+        raw.replace("%3A", ":").replace("%40", "@")
+    };
+    let number = ExtensionNumber::parse(&(1000 + ext).to_string()).unwrap();
+    let a1 = A1Hash::compute(&number, &SipDomain::parse(&domain_of(i)).unwrap(), "secret");
+    let (uri, nonce, nc, cnonce) = (param("sip_auth_uri"), param("sip_auth_nonce"), param("sip_auth_nc"), param("sip_auth_cnonce"));
+    let response = a1.digest_response(&DigestParams {
+        method: "REGISTER",
+        uri: &uri,
+        nonce: &nonce,
+        nc: &nc,
+        cnonce: &cnonce,
+        qop: Some("auth"),
+    });
+    let old = param("sip_auth_response");
+    body.replace(&format!("sip_auth_response={old}"), &format!("sip_auth_response={response}"))
 }
 
 /// A call from `from` to `to` inside org `i`, routed in the org's context.
@@ -133,6 +154,17 @@ async fn post(port: u16, body: &str) -> (u16, String) {
         Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
         Err(_) => (0, String::new()),
     }
+}
+
+/// True when the server refuses a correct REGISTER (the source was locked out).
+async fn littlepbx_locked_out(port: u16, template: &str, orgs: usize) -> bool {
+    for k in 0..12 {
+        let (_, xml) = post(port, &sip_auth_body(template, k % orgs, 0)).await;
+        if !xml.contains("<user id=") {
+            return true;
+        }
+    }
+    false
 }
 
 fn start_nginx(dir: &Path, port: u16) -> Child {
@@ -278,6 +310,7 @@ async fn main() {
     let (_, user_answer) = post(port, &sip_auth_body(&sip_auth, 7, 3)).await;
     let (_, dialplan_answer) = post(port, &dialplan_body(&dialplan, 7, 3, 4)).await;
     assert!(user_answer.contains("<user id=\"1003\""), "{user_answer}");
+    assert!(!littlepbx_locked_out(port, &sip_auth, orgs).await, "the benchmark's own requests must verify");
     assert!(dialplan_answer.contains("<context name=\"org_org7\""), "{dialplan_answer}");
     std::fs::create_dir_all(dir.path().join("www")).unwrap();
     std::fs::write(dir.path().join("www/user.xml"), &user_answer).unwrap();
@@ -299,6 +332,7 @@ async fn main() {
     let half_script = wrk_script(dir.path(), "ours-half", "POST", Some(&bodies), &["/fs/xml"], Some(delay));
     let our_half = run_wrk(port, &half_script, connections, seconds);
     let (rss_end, peak_end) = rss_mib(server.id());
+    assert!(!littlepbx_locked_out(port, &sip_auth, orgs).await, "requests were refused during the run");
 
     println!("POST /fs/xml vs nginx static files of the same sizes ({} and {} bytes), loopback, wrk -t2 -c{connections}", user_answer.len(), dialplan_answer.len());
     println!("data: {orgs} orgs x {extensions} extensions; mix: 50% sip_auth REGISTER, 50% dialplan, random org and extension");
