@@ -6,10 +6,11 @@
 #   scripts/build-app.sh            # dist/ (or $LITTLEPBX_WEB_DIR)
 #   LITTLEPBX_NO_WASM_OPT=1 scripts/build-app.sh   # skip wasm-opt
 #
-# Output: dist/index.html (never cached), and content-hashed files that may be cached forever:
-# dist/app.<hash>.css, dist/boot.<hash>.js, dist/pkg/app.<hash>.js, dist/pkg/app_bg.<hash>.wasm,
-# each with a .gz beside it (served precompressed). Prints the gzip sizes; fails when WASM + JS +
-# CSS exceed 400 KB gzip.
+# Output: dist/index.html (never cached), and content-hashed files that may be cached forever, each
+# with a .gz beside it (served precompressed): dist/app.<hash>.css, dist/boot.<hash>.js (picks the
+# bundle by path), and two builds of the app in dist/pkg/: `org` (the org admins' pages, without
+# the admin demo: what org admins load) and `full` (with the provider's admin demo page, loaded on
+# /admin-demo only). Prints the gzip sizes; fails when a bundle's WASM + JS + CSS exceed 400 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
@@ -32,16 +33,9 @@ if [ "$crate_version" != "$cli_version" ]; then
   exit 1
 fi
 
-echo "==> cargo build -p app (wasm32, release-app profile)" >&2
-# erase_components: Leptos erases component view types, which makes the module ~8% smaller.
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components" \
-  cargo build -p app --target wasm32-unknown-unknown --profile release-app
-wasm=target/wasm32-unknown-unknown/release-app/app.wasm
-
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-echo "==> wasm-bindgen $cli_version" >&2
-wasm-bindgen --target web --no-typescript --out-dir "$stage/pkg" --out-name app "$wasm"
+mkdir -p "$stage/pkg"
 
 # wasm-opt: only npm's binaryen@132 (Debian's binaryen 108 produces a module that breaks).
 wasm_opt=target/tools/node_modules/.bin/wasm-opt
@@ -50,33 +44,62 @@ if [ -z "${LITTLEPBX_NO_WASM_OPT:-}" ] && [ ! -x "$wasm_opt" ] && command -v npm
   mkdir -p target/tools
   npm install --silent --no-audit --no-fund --prefix target/tools binaryen@132 >&2 || echo "(wasm-opt not available: skipped)" >&2
 fi
-if [ -z "${LITTLEPBX_NO_WASM_OPT:-}" ] && [ -x "$wasm_opt" ]; then
-  echo "==> wasm-opt -Oz" >&2
-  before=$(stat -c %s "$stage/pkg/app_bg.wasm")
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types \
-    --enable-sign-ext --enable-multivalue --enable-mutable-globals \
-    -o "$stage/pkg/app_bg.opt.wasm" "$stage/pkg/app_bg.wasm"
-  mv "$stage/pkg/app_bg.opt.wasm" "$stage/pkg/app_bg.wasm"
-  echo "    $before -> $(stat -c %s "$stage/pkg/app_bg.wasm") bytes" >&2
-else
-  echo "==> wasm-opt not used" >&2
-fi
 
 hash16() { sha256sum "$1" | cut -c1-16; }
 
-# Content-hashed names: a new build never meets a stale cached copy.
-wasm_name="app_bg.$(hash16 "$stage/pkg/app_bg.wasm").wasm"
-mv "$stage/pkg/app_bg.wasm" "$stage/pkg/$wasm_name"
-js_name="app.$(hash16 "$stage/pkg/app.js").js"
-mv "$stage/pkg/app.js" "$stage/pkg/$js_name"
+# build_bundle NAME [CARGO FLAGS...]: the app compiled to $stage/pkg/NAME.<hash>.js and
+# NAME_bg.<hash>.wasm (content-hashed: a new build never meets a stale cached copy). Sets
+# bundle_js and bundle_wasm to their names.
+build_bundle() {
+  local name=$1; shift
+  echo "==> cargo build -p app $* (wasm32, release-app profile): the $name bundle" >&2
+  # erase_components: Leptos erases component view types, which makes the module ~8% smaller.
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components" \
+    cargo build -p app --target wasm32-unknown-unknown --profile release-app "$@"
+  local out=$stage/bind-$name
+  wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name "$name" \
+    target/wasm32-unknown-unknown/release-app/app.wasm
+  if [ -z "${LITTLEPBX_NO_WASM_OPT:-}" ] && [ -x "$wasm_opt" ]; then
+    local before
+    before=$(stat -c %s "$out/${name}_bg.wasm")
+    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types \
+      --enable-sign-ext --enable-multivalue --enable-mutable-globals \
+      -o "$out/opt.wasm" "$out/${name}_bg.wasm"
+    mv "$out/opt.wasm" "$out/${name}_bg.wasm"
+    echo "    wasm-opt -Oz: $before -> $(stat -c %s "$out/${name}_bg.wasm") bytes" >&2
+  else
+    echo "    (wasm-opt not used)" >&2
+  fi
+  if [ -d "$out/snippets" ]; then cp -r "$out/snippets" "$stage/pkg/"; fi
+  bundle_wasm="${name}_bg.$(hash16 "$out/${name}_bg.wasm").wasm"
+  bundle_js="$name.$(hash16 "$out/$name.js").js"
+  mv "$out/${name}_bg.wasm" "$stage/pkg/$bundle_wasm"
+  mv "$out/$name.js" "$stage/pkg/$bundle_js"
+}
+
+# The org admins' pages (what every org admin loads), and the whole app with the provider's admin
+# demo page, loaded on /admin-demo only.
+build_bundle org --no-default-features
+org_js=$bundle_js org_wasm=$bundle_wasm
+build_bundle full
+full_js=$bundle_js full_wasm=$bundle_wasm
+
 cat style/*.css > "$stage/app.css"
 css_name="app.$(hash16 "$stage/app.css").css"
 mv "$stage/app.css" "$stage/$css_name"
-printf 'import init from "/pkg/%s";\ninit({ module_or_path: "/pkg/%s" });\n' "$js_name" "$wasm_name" > "$stage/boot.js"
+cat > "$stage/boot.js" <<BOOT
+// Chooses the bundle: the admin demo page is only in the full one.
+const demo = location.pathname === "/admin-demo" || location.pathname.startsWith("/admin-demo/");
+const [js, wasm] = demo
+  ? ["/pkg/$full_js", "/pkg/$full_wasm"]
+  : ["/pkg/$org_js", "/pkg/$org_wasm"];
+const { default: init } = await import(js);
+await init({ module_or_path: wasm });
+BOOT
 boot_name="boot.$(hash16 "$stage/boot.js").js"
 mv "$stage/boot.js" "$stage/$boot_name"
-sed -e "s|@CSS@|$css_name|; s|@JS@|$js_name|; s|@WASM@|$wasm_name|; s|@BOOT@|$boot_name|" \
-  app/index.html > "$stage/index.html"
+sed -e "s|@CSS@|$css_name|; s|@BOOT@|$boot_name|" app/index.html > "$stage/index.html"
+rm -rf "$stage"/bind-*
 
 # Precompressed copies, served when the browser accepts gzip.
 find "$stage" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' \) \
@@ -93,15 +116,20 @@ rm -rf "$out.old"
 
 gz() { stat -c %s "$1.gz"; }
 raw() { stat -c %s "$1"; }
-w=$out/pkg/$wasm_name j=$out/pkg/$js_name c=$out/$css_name b=$out/$boot_name
-total=$(( $(gz "$w") + $(gz "$j") + $(gz "$c") + $(gz "$b") ))
 printf '==> built %s\n' "$out" >&2
-printf '    %-28s %9s %9s\n' file raw gzip >&2
-for f in "$w" "$j" "$c" "$b" "$out/index.html"; do
-  printf '    %-28s %9d %9d\n' "${f#$out/}" "$(raw "$f")" "$(gz "$f")" >&2
+printf '    %-36s %9s %9s\n' file raw gzip >&2
+for f in pkg/$org_wasm pkg/$org_js pkg/$full_wasm pkg/$full_js $css_name $boot_name index.html; do
+  printf '    %-36s %9d %9d\n' "$f" "$(raw "$out/$f")" "$(gz "$out/$f")" >&2
 done
-printf '    WASM + JS + CSS gzip total: %d bytes (%d KB; budget 400 KB)\n' "$total" $((total / 1024)) >&2
-if [ "$total" -gt "$budget" ]; then
+over=no
+for bundle in "org:$org_wasm:$org_js" "full:$full_wasm:$full_js"; do
+  IFS=: read -r name wasm js <<< "$bundle"
+  total=$(( $(gz "$out/pkg/$wasm") + $(gz "$out/pkg/$js") + $(gz "$out/$css_name") + $(gz "$out/$boot_name") ))
+  what=$([ "$name" = org ] && echo "org admins' pages" || echo "with the admin demo")
+  printf '    %-20s WASM + JS + CSS gzip: %d bytes (%d KB; budget 400 KB)\n' "$name ($what)" "$total" $((total / 1024)) >&2
+  if [ "$total" -gt "$budget" ]; then over=yes; fi
+done
+if [ "$over" = yes ]; then
   echo "the web app is over its size budget" >&2
   exit 1
 fi

@@ -11,10 +11,6 @@ use api_types::org::{
     LoginRequest, Me, NewExtension, NewPassword, OptionsPatch, OptionsView, OrgInfo, PbxView,
     ResetRequest, ResetResult, RevisionRef, RouteUpdate, CSRF_HEADER,
 };
-use api_types::provider::{
-    AdminCreate, AdminCreated, AdminView, DidCreate, DidList, OrgCreate, OrgCreated, OrgList,
-    OrgPatch, OrgStatusView, OrgView, TrunkPut, TrunkView,
-};
 use api_types::{FieldError, Problem};
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -348,7 +344,13 @@ pub async fn reset() -> Result<ResetResult, ApiError> {
 }
 
 /// The provider's REST API (`/api/v1`, bearer key), as the admin demo page uses it.
+#[cfg(feature = "admin-demo")]
 pub mod provider {
+    use api_types::provider::{
+        AdminCreate, AdminCreated, AdminView, DidCreate, DidList, OrgCreate, OrgCreated, OrgList,
+        OrgPatch, OrgStatusView, OrgView, TrunkPut, TrunkView,
+    };
+
     use super::*;
 
     const BASE: &str = "/api/v1";

@@ -6,6 +6,9 @@
 //!
 //! Every request goes through [`api::call`].
 #![forbid(unsafe_code)]
+// The org admins' bundle is built without the admin demo; what only the demo uses is then unused.
+// Lints are checked on the full build.
+#![cfg_attr(not(feature = "admin-demo"), allow(dead_code, unused_imports))]
 
 pub mod api;
 pub mod autosave;
@@ -41,13 +44,30 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <Routes fallback=|| view! { <frame::OrgFrame><pages::NotFound/></frame::OrgFrame> }>
-                <Route path=path!("/admin-demo") view=pages::admin_demo::AdminDemoPage/>
+                <Route path=path!("/admin-demo") view=AdminDemoEntry/>
                 <Route path=path!("/login") view=|| view! { <frame::OrgFrame><pages::login::LoginPage/></frame::OrgFrame> }/>
                 <Route path=path!("/invite/:token") view=|| view! { <frame::OrgFrame><pages::invite::InvitePage/></frame::OrgFrame> }/>
                 <Route path=path!("/") view=|| view! { <frame::OrgFrame><frame::OrgPageView segment=String::new()/></frame::OrgFrame> }/>
                 <Route path=path!("/:page") view=|| view! { <frame::OrgFrame><frame::OrgPageByParam/></frame::OrgFrame> }/>
             </Routes>
         </Router>
+    }
+}
+
+/// The admin demo page, in the build that has it.
+#[cfg(feature = "admin-demo")]
+#[component]
+fn AdminDemoEntry() -> impl IntoView {
+    view! { <pages::admin_demo::AdminDemoPage/> }
+}
+
+/// In the org admins' bundle, which lacks the demo page: load the page anew, which loads the full
+/// app (the boot script chooses by path).
+#[cfg(not(feature = "admin-demo"))]
+#[component]
+fn AdminDemoEntry() -> impl IntoView {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
     }
 }
 

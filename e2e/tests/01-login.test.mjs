@@ -20,10 +20,14 @@ test('a wrong password is refused plainly', async (t) => {
 
 test('log in, see the PBX page, reload stays logged in, log out', async (t) => {
   const { page, errors } = await browser(t);
+  const modules = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) modules.push(new URL(r.url()).pathname); });
   await login(page, 'acme', acmeEmail, env.acmePassword);
   assert.equal(new URL(page.url()).pathname, '/');
   await page.locator('li.ext', { hasText: 'Alice Adams' }).waitFor();
   assert.equal(await page.title(), 'Acme Inc. · Phone system');
+  // Org admins load the small bundle, without the provider's demo page.
+  assert.ok(modules.length > 0 && modules.every((m) => m.startsWith('/pkg/org_bg.')), modules.join());
   await shot(page, 'pbx-desktop');
   // Already logged in: the login page sends us straight back.
   await page.goto(orgUrl('acme', '/login'));

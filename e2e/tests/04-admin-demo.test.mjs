@@ -8,6 +8,8 @@ import { browser, env, fixtures, login, plainUrl, shot, PHONE } from '../lib.mjs
 
 test('the admin demo page drives the provider API', async (t) => {
   const { page, errors } = await browser(t);
+  const modules = [];
+  page.on('request', (r) => { if (r.url().endsWith('.wasm')) modules.push(new URL(r.url()).pathname); });
   await page.goto(plainUrl('/admin-demo'));
   await page.getByLabel('Paste a provider API key').fill(env.apiKey);
   await page.getByRole('button', { name: 'Use this key' }).click();
@@ -15,6 +17,7 @@ test('the admin demo page drives the provider API', async (t) => {
   await table.locator('tr[data-slug="acme"]').waitFor();
   await table.locator('tr[data-slug="globex"]').waitFor();
   await shot(page, 'admin-demo-list');
+  assert.ok(modules.length > 0 && modules.every((m) => m.startsWith('/pkg/full_bg.')), modules.join());
 
   // The key survives a reload of this tab (sessionStorage), not a new browser.
   await page.reload();

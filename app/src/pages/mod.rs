@@ -1,5 +1,6 @@
 //! The app's pages.
 
+#[cfg(feature = "admin-demo")]
 pub mod admin_demo;
 pub mod fields;
 pub mod invite;
