@@ -193,30 +193,32 @@ pub async fn run_refresher(state: AppState) {
     }
 }
 
+/// Orgs read per round at start-up: bounds the rows held at once.
+const LOAD_PAGE_ORGS: u64 = 500;
+
 async fn full_load(state: &AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let epoch = state.store().xml_epoch().await?;
-    let snapshots = state.store().all_applied_snapshots().await?;
-    let (config, secret_box) = (state.config().clone(), state.secret_box().clone());
-    let index = tokio::task::spawn_blocking(move || {
-        let mut index = Index::default();
-        for snapshot in snapshots {
-            let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
-            index.insert(
-                org,
-                version,
-                Arc::new(build_view(&config, &secret_box, snapshot)),
-            );
-        }
-        index
-    })
-    .await?;
+    let mut index = Index::default();
+    let mut after = None;
+    loop {
+        let snapshots = state.store().applied_snapshots_page(after, LOAD_PAGE_ORGS).await?;
+        let Some(last) = snapshots.last().map(|s| s.org.id) else { break };
+        after = Some(last);
+        let (config, secret_box) = (state.config().clone(), state.secret_box().clone());
+        index = tokio::task::spawn_blocking(move || {
+            for snapshot in snapshots {
+                let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
+                index.insert(org, version, Arc::new(build_view(&config, &secret_box, snapshot)));
+            }
+            index
+        })
+        .await?;
+    }
     let cache = state.xml_cache();
     tracing::info!(orgs = index.len(), elapsed = ?started.elapsed(), "FreeSWITCH configuration cache loaded");
     cache.swap(index);
-    cache
-        .epoch
-        .store(epoch, std::sync::atomic::Ordering::SeqCst);
+    cache.epoch.store(epoch, std::sync::atomic::Ordering::SeqCst);
     cache.ready.send_replace(true);
     Ok(())
 }

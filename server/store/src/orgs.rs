@@ -148,6 +148,22 @@ pub(crate) async fn org_in<C: ConnectionTrait>(conn: &C, org: OrgId) -> StoreRes
         .ok_or_else(|| StoreError::NotFound("organization".into()))
 }
 
+/// Orgs with an id above `after`, by id, at most `limit`.
+pub(crate) async fn orgs_page_in<C: ConnectionTrait>(conn: &C, after: Option<OrgId>, limit: u64) -> StoreResult<Vec<Org>> {
+    organizations::Entity::find()
+        .select_only()
+        .columns(org_columns())
+        .filter(organizations::Column::Id.gt(after.map_or(0, |o| o.0)))
+        .order_by_asc(organizations::Column::Id)
+        .limit(limit)
+        .into_model::<OrgRow>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(org_from_row)
+        .collect()
+}
+
 pub(crate) async fn all_orgs_in<C: ConnectionTrait>(conn: &C) -> StoreResult<Vec<Org>> {
     organizations::Entity::find()
         .select_only()

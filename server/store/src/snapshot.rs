@@ -73,34 +73,29 @@ impl Store {
 }
 
 impl Store {
-    /// The applied snapshot of every org, read in a handful of queries (not a round per org):
-    /// how an instance fills its XML cache at start-up.
-    pub async fn all_applied_snapshots(&self) -> StoreResult<Vec<AppliedSnapshot>> {
-        use std::collections::HashMap;
+    /// The applied snapshots of the next `limit` orgs with an id above `after` (all orgs when
+    /// called page by page), read in a handful of queries per page rather than a round per
+    /// org: how an instance fills its XML cache at start-up without holding every row at once.
+    pub async fn applied_snapshots_page(&self, after: Option<OrgId>, limit: u64) -> StoreResult<Vec<AppliedSnapshot>> {
+        use std::collections::BTreeMap;
 
         use crate::convert::{extension_from_row, options_from_row, route_from_row};
         use crate::entities::{did_routes, dids, extensions, org_settings, trunks};
         use sea_orm::QueryOrder;
 
         let txn = self.connection().begin().await?;
-        let orgs = crate::orgs::all_orgs_in(&txn).await?;
-        let mut by_org: HashMap<i64, AppliedSnapshot> = orgs
+        let orgs = crate::orgs::orgs_page_in(&txn, after, limit).await?;
+        let (Some(first), Some(last)) = (orgs.first().map(|o| o.id.0), orgs.last().map(|o| o.id.0)) else {
+            txn.commit().await?;
+            return Ok(vec![]);
+        };
+        let mut by_org: BTreeMap<i64, AppliedSnapshot> = orgs
             .into_iter()
-            .map(|org| {
-                let id = org.id.0;
-                (
-                    id,
-                    AppliedSnapshot {
-                        org,
-                        config: OrgConfig::default(),
-                        dids: vec![],
-                        trunks: vec![],
-                    },
-                )
-            })
+            .map(|org| (org.id.0, AppliedSnapshot { org, config: OrgConfig::default(), dids: vec![], trunks: vec![] }))
             .collect();
         let applied = Layer::Applied.as_str();
         for row in extensions::Entity::find()
+            .filter(extensions::Column::OrgId.between(first, last))
             .filter(extensions::Column::Layer.eq(applied))
             .order_by_asc(extensions::Column::OrgId)
             .order_by_asc(extensions::Column::Number)
@@ -112,6 +107,7 @@ impl Store {
             }
         }
         for row in did_routes::Entity::find()
+            .filter(did_routes::Column::OrgId.between(first, last))
             .filter(did_routes::Column::Layer.eq(applied))
             .order_by_asc(did_routes::Column::Did)
             .all(&txn)
@@ -122,6 +118,7 @@ impl Store {
             }
         }
         for row in org_settings::Entity::find()
+            .filter(org_settings::Column::OrgId.between(first, last))
             .filter(org_settings::Column::Layer.eq(applied))
             .all(&txn)
             .await?
@@ -131,30 +128,27 @@ impl Store {
             }
         }
         for row in dids::Entity::find()
+            .filter(dids::Column::OrgId.between(first, last))
             .order_by_asc(dids::Column::E164)
             .all(&txn)
             .await?
         {
             if let Some(snapshot) = by_org.get_mut(&row.org_id) {
-                let did = E164::parse(&row.e164)
-                    .map_err(|e| StoreError::Corrupt(format!("DID row {}: {e}", row.id)))?;
+                let did = E164::parse(&row.e164).map_err(|e| StoreError::Corrupt(format!("DID row {}: {e}", row.id)))?;
                 snapshot.dids.push(did);
             }
         }
         for row in trunks::Entity::find()
+            .filter(trunks::Column::OrgId.between(first, last))
             .order_by_asc(trunks::Column::Role)
             .all(&txn)
             .await?
         {
             if let Some(snapshot) = by_org.get_mut(&row.org_id) {
-                snapshot
-                    .trunks
-                    .push(crate::telephony::trunk_from_row(&row)?);
+                snapshot.trunks.push(crate::telephony::trunk_from_row(&row)?);
             }
         }
         txn.commit().await?;
-        let mut snapshots: Vec<AppliedSnapshot> = by_org.into_values().collect();
-        snapshots.sort_by_key(|s| s.org.id);
-        Ok(snapshots)
+        Ok(by_org.into_values().collect())
     }
 }

@@ -1034,8 +1034,23 @@ db_test!(
             )
             .await
             .unwrap();
-        let all = store.all_applied_snapshots().await.unwrap();
-        assert_eq!(all.len(), 2);
+        // Page by page (one org per page here) gives every org once, in id order.
+        let first_page = store.applied_snapshots_page(None, 1).await.unwrap();
+        let second_page = store
+            .applied_snapshots_page(Some(first_page[0].org.id), 1)
+            .await
+            .unwrap();
+        let third = store
+            .applied_snapshots_page(Some(second_page[0].org.id), 1)
+            .await
+            .unwrap();
+        assert!(third.is_empty());
+        let all: Vec<_> = first_page.into_iter().chain(second_page).collect();
+        assert_eq!(
+            all.iter().map(|s| s.org.id).collect::<Vec<_>>(),
+            vec![acme, globex]
+        );
+        assert_eq!(store.applied_snapshots_page(None, 10).await.unwrap().len(), 2);
         for snapshot in all {
             let single = store.applied_snapshot(snapshot.org.id).await.unwrap();
             assert_eq!(snapshot.org, single.org);
