@@ -1,18 +1,50 @@
 #!/usr/bin/env bash
-# Runs the whole LittlePBX test suite on a fresh Debian machine, installing what it needs:
-# MariaDB (tests start their own private server), and the Rust toolchain's pieces.
+# Runs the whole LittlePBX test suite on a fresh Debian machine, installing what it needs.
 #
 #   scripts/test.sh
 #
-# Every database test runs on SQLite and on MariaDB; MariaDB tests are required here, not skipped.
+# 1. formatting check;
+# 2. every Rust test (unit, integration over real HTTP, store on SQLite AND on a private MariaDB
+#    the tests start themselves, the crash-safety test, the FreeSWITCH templates' install test,
+#    e-mail through a real SMTP server (Python's aiosmtpd) on loopback);
+# 3. the provider API fuzzer (schemathesis against the running server);
+# 4. the browser tests (the web app in headless Chromium against the running server).
+# MariaDB tests are required here: a run where they could not run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
+started=$SECONDS
+stage() { echo "==> [$(( (SECONDS - started) / 60 ))m$(( (SECONDS - started) % 60 ))s] $*" >&2; }
 
+stage "system packages"
 ensure_debian_packages mariadbd mariadb-server mariadb mariadb-client
 
+stage "Python packages for the tests (aiosmtpd)"
+venv=target/test-venv
+if ! "$venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  rm -rf "$venv"
+  mkdir -p target
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==1.4.6"
+fi
+export LITTLEPBX_TEST_PYTHON=$PWD/$venv/bin/python
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check
+
+stage "cargo test (SQLite and MariaDB)"
 export LITTLEPBX_REQUIRE_MYSQL=1
-echo "==> cargo test (SQLite and MariaDB)" >&2
+mkdir -p target
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
-grep -q '::mariadb ... ok' target/test-output.txt || { echo "no MariaDB test ran" >&2; exit 1; }
-echo "==> all tests passed" >&2
+if ! grep -q '::mariadb ... ok' target/test-output.txt; then
+  echo "no MariaDB test ran" >&2
+  exit 1
+fi
+
+stage "provider API fuzzing (schemathesis)"
+bash scripts/api-fuzz.sh
+
+stage "browser tests"
+e2e/run.sh
+
+stage "all tests passed"

@@ -20,13 +20,22 @@ use sea_orm::{ConnectionTrait, Statement};
 const FS_PASSWORD: &str = "bench-fs-password";
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fsxml/tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fsxml/tests/fixtures")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.lines().skip_while(|l| *l != "# raw body:").nth(1).expect("raw body").to_owned()
+    text.lines()
+        .skip_while(|l| *l != "# raw body:")
+        .nth(1)
+        .expect("raw body")
+        .to_owned()
 }
 
 fn slug(i: usize) -> String {
@@ -54,7 +63,10 @@ async fn seed(url: &str, orgs: usize, extensions: usize) {
             slug: OrgSlug::parse(&slug(i)).unwrap(),
             name: CompanyName::parse(&format!("Org {i}")).unwrap(),
             sip_domain: domain,
-            limits: store::orgs::OrgLimits { max_extensions: 10_000, ..Default::default() },
+            limits: store::orgs::OrgLimits {
+                max_extensions: 10_000,
+                ..Default::default()
+            },
         };
         ids.push(store.create_org(&new, reception).await.unwrap().id);
     }
@@ -78,30 +90,48 @@ async fn seed(url: &str, orgs: usize, extensions: usize) {
                  voicemail_email, ring_seconds, no_answer_action, no_answer_target, do_not_disturb, outbound_caller_id, revision) VALUES {}",
                 rows.join(",")
             );
-            db.execute_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+            db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap();
             rows.clear();
         }
     }
     for (i, org) in ids.iter().enumerate() {
-        store.add_did(*org, &E164::parse(&format!("+1555{:07}", i)).unwrap()).await.unwrap();
+        store
+            .add_did(*org, &E164::parse(&format!("+1555{:07}", i)).unwrap())
+            .await
+            .unwrap();
     }
-    eprintln!("seeded {orgs} orgs x {extensions} extensions in {:.1?}", started.elapsed());
+    eprintln!(
+        "seeded {orgs} orgs x {extensions} extensions in {:.1?}",
+        started.elapsed()
+    );
 }
 
 /// A REGISTER sip_auth request of `ext` in org `i`: the capture, re-addressed, with the digest
 /// response the phone would send for password "secret" (so the server counts a success, not a
 /// guess, and never locks the benchmark's source out).
 fn sip_auth_body(template: &str, i: usize, ext: usize) -> String {
-    let body = template.replace("=1001&", &format!("={}&", 1000 + ext)).replace("acme.test", &domain_of(i));
+    let body = template
+        .replace("=1001&", &format!("={}&", 1000 + ext))
+        .replace("acme.test", &domain_of(i));
     let param = |name: &str| -> String {
-        let start = body.find(&format!("&{name}=")).map(|p| p + name.len() + 2).unwrap_or(0);
+        let start = body
+            .find(&format!("&{name}="))
+            .map(|p| p + name.len() + 2)
+            .unwrap_or(0);
         let value = &body[start..];
         let raw = &value[..value.find('&').unwrap_or(value.len())];
         raw.replace("%3A", ":").replace("%40", "@")
     };
     let number = ExtensionNumber::parse(&(1000 + ext).to_string()).unwrap();
     let a1 = A1Hash::compute(&number, &SipDomain::parse(&domain_of(i)).unwrap(), "secret");
-    let (uri, nonce, nc, cnonce) = (param("sip_auth_uri"), param("sip_auth_nonce"), param("sip_auth_nc"), param("sip_auth_cnonce"));
+    let (uri, nonce, nc, cnonce) = (
+        param("sip_auth_uri"),
+        param("sip_auth_nonce"),
+        param("sip_auth_nc"),
+        param("sip_auth_cnonce"),
+    );
     let response = a1.digest_response(&DigestParams {
         method: "REGISTER",
         uri: &uri,
@@ -111,14 +141,23 @@ fn sip_auth_body(template: &str, i: usize, ext: usize) -> String {
         qop: Some("auth"),
     });
     let old = param("sip_auth_response");
-    body.replace(&format!("sip_auth_response={old}"), &format!("sip_auth_response={response}"))
+    body.replace(
+        &format!("sip_auth_response={old}"),
+        &format!("sip_auth_response={response}"),
+    )
 }
 
 /// A call from `from` to `to` inside org `i`, routed in the org's context.
 fn dialplan_body(template: &str, i: usize, from: usize, to: usize) -> String {
     template
-        .replace("Hunt-Context=acme.test", &format!("Hunt-Context=org_{}", slug(i)))
-        .replace("Caller-Context=acme.test", &format!("Caller-Context=org_{}", slug(i)))
+        .replace(
+            "Hunt-Context=acme.test",
+            &format!("Hunt-Context=org_{}", slug(i)),
+        )
+        .replace(
+            "Caller-Context=acme.test",
+            &format!("Caller-Context=org_{}", slug(i)),
+        )
         .replace("=1002&", &format!("={}&", 1000 + to))
         .replace("=1001&", &format!("={}&", 1000 + from))
         .replace("acme.test", &domain_of(i))
@@ -127,10 +166,16 @@ fn dialplan_body(template: &str, i: usize, from: usize, to: usize) -> String {
 fn start_server(dir: &Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_littlepbx"))
         .arg("serve")
-        .env("LITTLEPBX_DATABASE_URL", format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()))
+        .env(
+            "LITTLEPBX_DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        )
         .env("LITTLEPBX_DATA_DIR", dir)
         .env("LITTLEPBX_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LITTLEPBX_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .env(
+            "LITTLEPBX_SECRET_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
         .env("LITTLEPBX_FREESWITCH__HTTP_PASSWORD", FS_PASSWORD)
         .env("LITTLEPBX_LOG", "warn")
         .stdout(Stdio::null())
@@ -140,7 +185,11 @@ fn start_server(dir: &Path, port: u16) -> Child {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn post(port: u16, body: &str) -> (u16, String) {
@@ -185,17 +234,43 @@ fn start_nginx(dir: &Path, port: u16) -> Child {
         ),
     )
     .unwrap();
-    Command::new("nginx").arg("-c").arg(&conf).arg("-p").arg(dir).stdout(Stdio::null()).spawn().expect("start nginx")
+    Command::new("nginx")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start nginx")
 }
 
 /// A wrk script sending the bodies (one per line) in turn, optionally pausing between requests
 /// on each connection to hold a rate.
-fn wrk_script(dir: &Path, name: &str, method: &str, bodies_file: Option<&Path>, paths: &[&str], delay_ms: Option<f64>) -> PathBuf {
+fn wrk_script(
+    dir: &Path,
+    name: &str,
+    method: &str,
+    bodies_file: Option<&Path>,
+    paths: &[&str],
+    delay_ms: Option<f64>,
+) -> PathBuf {
     let mut lua = String::new();
     let auth = base64_basic("freeswitch", FS_PASSWORD);
-    let _ = writeln!(lua, "local bodies = {{}}\nlocal paths = {{{}}}", paths.iter().map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(","));
+    let _ = writeln!(
+        lua,
+        "local bodies = {{}}\nlocal paths = {{{}}}",
+        paths
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     if let Some(file) = bodies_file {
-        let _ = writeln!(lua, "for line in io.lines(\"{}\") do bodies[#bodies + 1] = line end", file.display());
+        let _ = writeln!(
+            lua,
+            "for line in io.lines(\"{}\") do bodies[#bodies + 1] = line end",
+            file.display()
+        );
     }
     let _ = writeln!(
         lua,
@@ -225,21 +300,37 @@ struct WrkResult {
 
 fn run_wrk(port: u16, script: &Path, connections: usize, seconds: u64) -> WrkResult {
     let output = Command::new("wrk")
-        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "-s"])
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-s",
+        ])
         .arg(script)
         .arg(format!("http://127.0.0.1:{port}/"))
         .output()
         .expect("run wrk (apt-get install wrk)");
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let number_after = |label: &str| -> Option<&str> { text.lines().find_map(|l| l.trim().strip_prefix(label)).map(str::trim) };
+    let number_after = |label: &str| -> Option<&str> {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .map(str::trim)
+    };
     let latency = |p: &str| -> f64 {
-        number_after(&format!("{p}%")).map(parse_duration_ms).unwrap_or(f64::NAN)
+        number_after(&format!("{p}%"))
+            .map(parse_duration_ms)
+            .unwrap_or(f64::NAN)
     };
     WrkResult {
-        requests_per_second: number_after("Requests/sec:").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+        requests_per_second: number_after("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
         p50_ms: latency("50"),
         p99_ms: latency("99"),
-        non_2xx: number_after("Non-2xx or 3xx responses:").and_then(|v| v.parse().ok()).unwrap_or(0),
+        non_2xx: number_after("Non-2xx or 3xx responses:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
     }
 }
 
@@ -254,7 +345,10 @@ fn parse_duration_ms(text: &str) -> f64 {
     } else {
         (text, 1.0)
     };
-    number.parse::<f64>().map(|n| n * factor).unwrap_or(f64::NAN)
+    number
+        .parse::<f64>()
+        .map(|n| n * factor)
+        .unwrap_or(f64::NAN)
 }
 
 fn rss_mib(pid: u32) -> (f64, f64) {
@@ -277,7 +371,15 @@ async fn main() {
     let seconds = env_usize("LPBX_BENCH_SECONDS", 15) as u64;
     let connections = env_usize("LPBX_BENCH_CONNECTIONS", 32);
     let dir = tempfile::tempdir().unwrap();
-    seed(&format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), orgs, extensions).await;
+    seed(
+        &format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        ),
+        orgs,
+        extensions,
+    )
+    .await;
 
     let port = free_port();
     let mut server = start_server(dir.path(), port);
@@ -290,7 +392,10 @@ async fn main() {
         if status == 200 && xml.contains("<user id=") {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "the server did not load");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the server did not load"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     eprintln!("server ready after {:.1?}", started.elapsed());
@@ -301,7 +406,11 @@ async fn main() {
     for k in 0..20_000 {
         let i = rng.gen_range(0..orgs);
         let (a, b) = (rng.gen_range(0..extensions), rng.gen_range(0..extensions));
-        let body = if k % 2 == 0 { sip_auth_body(&sip_auth, i, a) } else { dialplan_body(&dialplan, i, a, b) };
+        let body = if k % 2 == 0 {
+            sip_auth_body(&sip_auth, i, a)
+        } else {
+            dialplan_body(&dialplan, i, a, b)
+        };
         lines.push_str(&body);
         lines.push('\n');
     }
@@ -310,8 +419,14 @@ async fn main() {
     let (_, user_answer) = post(port, &sip_auth_body(&sip_auth, 7, 3)).await;
     let (_, dialplan_answer) = post(port, &dialplan_body(&dialplan, 7, 3, 4)).await;
     assert!(user_answer.contains("<user id=\"1003\""), "{user_answer}");
-    assert!(!littlepbx_locked_out(port, &sip_auth, orgs).await, "the benchmark's own requests must verify");
-    assert!(dialplan_answer.contains("<context name=\"org_org7\""), "{dialplan_answer}");
+    assert!(
+        !littlepbx_locked_out(port, &sip_auth, orgs).await,
+        "the benchmark's own requests must verify"
+    );
+    assert!(
+        dialplan_answer.contains("<context name=\"org_org7\""),
+        "{dialplan_answer}"
+    );
     std::fs::create_dir_all(dir.path().join("www")).unwrap();
     std::fs::write(dir.path().join("www/user.xml"), &user_answer).unwrap();
     std::fs::write(dir.path().join("www/dialplan.xml"), &dialplan_answer).unwrap();
@@ -319,8 +434,22 @@ async fn main() {
     let mut nginx = start_nginx(dir.path(), nginx_port);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let ours = wrk_script(dir.path(), "ours", "POST", Some(&bodies), &["/fs/xml"], None);
-    let static_files = wrk_script(dir.path(), "nginx", "GET", None, &["/user.xml", "/dialplan.xml"], None);
+    let ours = wrk_script(
+        dir.path(),
+        "ours",
+        "POST",
+        Some(&bodies),
+        &["/fs/xml"],
+        None,
+    );
+    let static_files = wrk_script(
+        dir.path(),
+        "nginx",
+        "GET",
+        None,
+        &["/user.xml", "/dialplan.xml"],
+        None,
+    );
     let _ = run_wrk(port, &ours, connections, 3); // warm-up
     let nginx_max = run_wrk(nginx_port, &static_files, connections, seconds);
     let our_max = run_wrk(port, &ours, connections, seconds);
@@ -329,17 +458,39 @@ async fn main() {
     // Half of our maximum rate: each connection pauses so that together they send that rate.
     let half_rate = our_max.requests_per_second / 2.0;
     let delay = connections as f64 * 1000.0 / half_rate;
-    let half_script = wrk_script(dir.path(), "ours-half", "POST", Some(&bodies), &["/fs/xml"], Some(delay));
+    let half_script = wrk_script(
+        dir.path(),
+        "ours-half",
+        "POST",
+        Some(&bodies),
+        &["/fs/xml"],
+        Some(delay),
+    );
     let our_half = run_wrk(port, &half_script, connections, seconds);
     let (rss_end, peak_end) = rss_mib(server.id());
-    assert!(!littlepbx_locked_out(port, &sip_auth, orgs).await, "requests were refused during the run");
+    assert!(
+        !littlepbx_locked_out(port, &sip_auth, orgs).await,
+        "requests were refused during the run"
+    );
 
     println!("POST /fs/xml vs nginx static files of the same sizes ({} and {} bytes), loopback, wrk -t2 -c{connections}", user_answer.len(), dialplan_answer.len());
     println!("data: {orgs} orgs x {extensions} extensions; mix: 50% sip_auth REGISTER, 50% dialplan, random org and extension");
-    println!("  nginx max:       {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms", nginx_max.requests_per_second, nginx_max.p50_ms, nginx_max.p99_ms);
-    println!("  littlepbx max:   {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms  (non-2xx: {})", our_max.requests_per_second, our_max.p50_ms, our_max.p99_ms, our_max.non_2xx);
-    println!("  ratio littlepbx/nginx: {:.2}", our_max.requests_per_second / nginx_max.requests_per_second);
-    println!("  littlepbx at half load: {:>6.0} req/s  p50 {:.3} ms  p99 {:.3} ms", our_half.requests_per_second, our_half.p50_ms, our_half.p99_ms);
+    println!(
+        "  nginx max:       {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
+        nginx_max.requests_per_second, nginx_max.p50_ms, nginx_max.p99_ms
+    );
+    println!(
+        "  littlepbx max:   {:>9.0} req/s  p50 {:.3} ms  p99 {:.3} ms  (non-2xx: {})",
+        our_max.requests_per_second, our_max.p50_ms, our_max.p99_ms, our_max.non_2xx
+    );
+    println!(
+        "  ratio littlepbx/nginx: {:.2}",
+        our_max.requests_per_second / nginx_max.requests_per_second
+    );
+    println!(
+        "  littlepbx at half load: {:>6.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
+        our_half.requests_per_second, our_half.p50_ms, our_half.p99_ms
+    );
     println!("  littlepbx RSS: {rss_after_max:.0} MiB after max load, {rss_end:.0} MiB at the end, peak {:.0} MiB", peak.max(peak_end));
 
     let _ = nginx.kill();

@@ -71,7 +71,10 @@ impl FreeSwitch {
         });
         if let Some(client) = fs.client.clone() {
             tokio::spawn(follow_gateway_events(Arc::downgrade(&fs), client.clone()));
-            tokio::spawn(refresh_on_connect(client, config.freeswitch.external_profile.clone()));
+            tokio::spawn(refresh_on_connect(
+                client,
+                config.freeswitch.external_profile.clone(),
+            ));
         }
         fs
     }
@@ -211,7 +214,10 @@ async fn follow_gateway_events(fs: std::sync::Weak<FreeSwitch>, client: Reconnec
 /// LittlePBX was unreachable, and then it has no carrier ACL and no gateways: it reads both from
 /// our answers only when told. Both commands touch no call.
 pub fn on_connect_commands(external_profile: &str) -> [String; 2] {
-    ["reloadacl".to_owned(), format!("sofia profile {external_profile} rescan")]
+    [
+        "reloadacl".to_owned(),
+        format!("sofia profile {external_profile} rescan"),
+    ]
 }
 
 async fn refresh_on_connect(client: ReconnectingClient, external_profile: String) {
@@ -220,7 +226,9 @@ async fn refresh_on_connect(client: ReconnectingClient, external_profile: String
         if matches!(*state.borrow_and_update(), ConnectionState::Connected) {
             for command in on_connect_commands(&external_profile) {
                 match client.api_raw(&command).await {
-                    Ok(answer) => tracing::info!(command, answer = %answer.trim(), "FreeSWITCH connected"),
+                    Ok(answer) => {
+                        tracing::info!(command, answer = %answer.trim(), "FreeSWITCH connected")
+                    }
                     Err(err) => tracing::warn!(command, error = %err, "FreeSWITCH connected"),
                 }
             }

@@ -153,10 +153,22 @@ pub fn trunk_inputs(secret_box: &SecretBox, trunks: Vec<StoredTrunk>) -> Vec<Tru
 /// Builds an org's view from its applied snapshot. The one place the view's inputs are put
 /// together (the cache and the provider API's FreeSWITCH commands both use it).
 pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnapshot) -> OrgView {
-    let AppliedSnapshot { org, config: applied, dids, trunks } = snapshot;
-    let moh_dir = applied.options.moh_file.as_ref().filter(|_| fsxml::org_has_music(&applied.options)).map(|file| {
-        moh_files::recording_dir_for_freeswitch(config, &org.slug, file).display().to_string()
-    });
+    let AppliedSnapshot {
+        org,
+        config: applied,
+        dids,
+        trunks,
+    } = snapshot;
+    let moh_dir = applied
+        .options
+        .moh_file
+        .as_ref()
+        .filter(|_| fsxml::org_has_music(&applied.options))
+        .map(|file| {
+            moh_files::recording_dir_for_freeswitch(config, &org.slug, file)
+                .display()
+                .to_string()
+        });
     OrgView::new(OrgInput {
         trunks: trunk_inputs(secret_box, trunks),
         slug: org.slug,
@@ -202,14 +214,23 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
     let mut index = Index::default();
     let mut after = None;
     loop {
-        let snapshots = state.store().applied_snapshots_page(after, LOAD_PAGE_ORGS).await?;
-        let Some(last) = snapshots.last().map(|s| s.org.id) else { break };
+        let snapshots = state
+            .store()
+            .applied_snapshots_page(after, LOAD_PAGE_ORGS)
+            .await?;
+        let Some(last) = snapshots.last().map(|s| s.org.id) else {
+            break;
+        };
         after = Some(last);
         let (config, secret_box) = (state.config().clone(), state.secret_box().clone());
         index = tokio::task::spawn_blocking(move || {
             for snapshot in snapshots {
                 let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
-                index.insert(org, version, Arc::new(build_view(&config, &secret_box, snapshot)));
+                index.insert(
+                    org,
+                    version,
+                    Arc::new(build_view(&config, &secret_box, snapshot)),
+                );
             }
             index
         })
@@ -218,7 +239,9 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
     let cache = state.xml_cache();
     tracing::info!(orgs = index.len(), elapsed = ?started.elapsed(), "FreeSWITCH configuration cache loaded");
     cache.swap(index);
-    cache.epoch.store(epoch, std::sync::atomic::Ordering::SeqCst);
+    cache
+        .epoch
+        .store(epoch, std::sync::atomic::Ordering::SeqCst);
     cache.ready.send_replace(true);
     Ok(())
 }

@@ -149,7 +149,11 @@ pub(crate) async fn org_in<C: ConnectionTrait>(conn: &C, org: OrgId) -> StoreRes
 }
 
 /// Orgs with an id above `after`, by id, at most `limit`.
-pub(crate) async fn orgs_page_in<C: ConnectionTrait>(conn: &C, after: Option<OrgId>, limit: u64) -> StoreResult<Vec<Org>> {
+pub(crate) async fn orgs_page_in<C: ConnectionTrait>(
+    conn: &C,
+    after: Option<OrgId>,
+    limit: u64,
+) -> StoreResult<Vec<Org>> {
     organizations::Entity::find()
         .select_only()
         .columns(org_columns())

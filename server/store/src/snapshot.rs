@@ -76,7 +76,11 @@ impl Store {
     /// The applied snapshots of the next `limit` orgs with an id above `after` (all orgs when
     /// called page by page), read in a handful of queries per page rather than a round per
     /// org: how an instance fills its XML cache at start-up without holding every row at once.
-    pub async fn applied_snapshots_page(&self, after: Option<OrgId>, limit: u64) -> StoreResult<Vec<AppliedSnapshot>> {
+    pub async fn applied_snapshots_page(
+        &self,
+        after: Option<OrgId>,
+        limit: u64,
+    ) -> StoreResult<Vec<AppliedSnapshot>> {
         use std::collections::BTreeMap;
 
         use crate::convert::{extension_from_row, options_from_row, route_from_row};
@@ -85,13 +89,24 @@ impl Store {
 
         let txn = self.connection().begin().await?;
         let orgs = crate::orgs::orgs_page_in(&txn, after, limit).await?;
-        let (Some(first), Some(last)) = (orgs.first().map(|o| o.id.0), orgs.last().map(|o| o.id.0)) else {
+        let (Some(first), Some(last)) = (orgs.first().map(|o| o.id.0), orgs.last().map(|o| o.id.0))
+        else {
             txn.commit().await?;
             return Ok(vec![]);
         };
         let mut by_org: BTreeMap<i64, AppliedSnapshot> = orgs
             .into_iter()
-            .map(|org| (org.id.0, AppliedSnapshot { org, config: OrgConfig::default(), dids: vec![], trunks: vec![] }))
+            .map(|org| {
+                (
+                    org.id.0,
+                    AppliedSnapshot {
+                        org,
+                        config: OrgConfig::default(),
+                        dids: vec![],
+                        trunks: vec![],
+                    },
+                )
+            })
             .collect();
         let applied = Layer::Applied.as_str();
         for row in extensions::Entity::find()
@@ -134,7 +149,8 @@ impl Store {
             .await?
         {
             if let Some(snapshot) = by_org.get_mut(&row.org_id) {
-                let did = E164::parse(&row.e164).map_err(|e| StoreError::Corrupt(format!("DID row {}: {e}", row.id)))?;
+                let did = E164::parse(&row.e164)
+                    .map_err(|e| StoreError::Corrupt(format!("DID row {}: {e}", row.id)))?;
                 snapshot.dids.push(did);
             }
         }
@@ -145,7 +161,9 @@ impl Store {
             .await?
         {
             if let Some(snapshot) = by_org.get_mut(&row.org_id) {
-                snapshot.trunks.push(crate::telephony::trunk_from_row(&row)?);
+                snapshot
+                    .trunks
+                    .push(crate::telephony::trunk_from_row(&row)?);
             }
         }
         txn.commit().await?;

@@ -1050,7 +1050,10 @@ db_test!(
             all.iter().map(|s| s.org.id).collect::<Vec<_>>(),
             vec![acme, globex]
         );
-        assert_eq!(store.applied_snapshots_page(None, 10).await.unwrap().len(), 2);
+        assert_eq!(
+            store.applied_snapshots_page(None, 10).await.unwrap().len(),
+            2
+        );
         for snapshot in all {
             let single = store.applied_snapshot(snapshot.org.id).await.unwrap();
             assert_eq!(snapshot.org, single.org);

@@ -79,7 +79,11 @@ fn invite_must_match_from_user_and_host() {
 fn subscriptions_watch_only_the_orgs_own_users() {
     let subscribe = with_param(&fixture(INVITE), "sip_auth_method", "SUBSCRIBE");
     let (a, t) = ask(&subscribe);
-    assert_eq!(a.reason, Reason::User, "a colleague's presence in the same org");
+    assert_eq!(
+        a.reason,
+        Reason::User,
+        "a colleague's presence in the same org"
+    );
     assert_eq!(user_ids(&t), ["1001"]);
     // Busy/idle of another org's phone is not for this phone to watch.
     let (a, t) = ask(&with_param(&subscribe, "sip_to_host", "globex.test"));

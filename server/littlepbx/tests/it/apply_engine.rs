@@ -356,18 +356,24 @@ async fn wait_for_api(peer: &TestPeer, commands: &[&str]) -> Vec<String> {
         if commands.iter().all(|c| seen.iter().any(|s| s == c)) {
             return seen;
         }
-        assert!(std::time::Instant::now() < deadline, "never received {commands:?}; got {seen:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never received {commands:?}; got {seen:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-db_test!(freeswitch_rereads_acl_and_gateways_whenever_the_event_socket_connects, |url: String| async move {
-    let peer = TestPeer::start(ESL_PASSWORD).await.unwrap();
-    let _app = app_with_peer(&url, &peer).await;
-    let expected = ["reloadacl", "sofia profile external rescan"];
-    wait_for_api(&peer, &expected).await;
-    // FreeSWITCH restarts (the connection drops): it is told again once reconnected.
-    peer.clear_commands();
-    peer.drop_connections();
-    wait_for_api(&peer, &expected).await;
-});
+db_test!(
+    freeswitch_rereads_acl_and_gateways_whenever_the_event_socket_connects,
+    |url: String| async move {
+        let peer = TestPeer::start(ESL_PASSWORD).await.unwrap();
+        let _app = app_with_peer(&url, &peer).await;
+        let expected = ["reloadacl", "sofia profile external rescan"];
+        wait_for_api(&peer, &expected).await;
+        // FreeSWITCH restarts (the connection drops): it is told again once reconnected.
+        peer.clear_commands();
+        peer.drop_connections();
+        wait_for_api(&peer, &expected).await;
+    }
+);

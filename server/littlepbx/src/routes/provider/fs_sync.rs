@@ -14,16 +14,31 @@ use crate::state::AppState;
 use crate::xml_cache;
 
 /// Restart exactly the org's gateways whose parameters changed between `before` and `after`.
-pub fn trunk_commands(state: &AppState, org: &Org, before: &[StoredTrunk], after: &[StoredTrunk]) -> Vec<String> {
-    let inputs = |trunks: &[StoredTrunk]| xml_cache::trunk_inputs(state.secret_box(), trunks.to_vec());
-    sync::to_strings(&sync::trunk_commands(&org.slug, &inputs(before), &inputs(after), state.fs_settings()))
+pub fn trunk_commands(
+    state: &AppState,
+    org: &Org,
+    before: &[StoredTrunk],
+    after: &[StoredTrunk],
+) -> Vec<String> {
+    let inputs =
+        |trunks: &[StoredTrunk]| xml_cache::trunk_inputs(state.secret_box(), trunks.to_vec());
+    sync::to_strings(&sync::trunk_commands(
+        &org.slug,
+        &inputs(before),
+        &inputs(after),
+        state.fs_settings(),
+    ))
 }
 
 /// The org's applied state as FreeSWITCH sees it, with `status` as it will be.
 pub async fn applied_view(state: &AppState, org: &Org, status: OrgStatus) -> ApiResult<OrgView> {
     let mut snapshot = state.store().applied_snapshot(org.id).await?;
     snapshot.org.status = status;
-    Ok(xml_cache::build_view(state.config(), state.secret_box(), snapshot))
+    Ok(xml_cache::build_view(
+        state.config(),
+        state.secret_box(),
+        snapshot,
+    ))
 }
 
 /// After a suspension or a reactivation (`view` built with the new status).
