@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_initial;
 mod m20261206_000001_cdrs;
 mod m20261207_000001_provisioning_links;
+mod m20261208_000001_cdr_rollups;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_initial::Migration),
             Box::new(m20261206_000001_cdrs::Migration),
             Box::new(m20261207_000001_provisioning_links::Migration),
+            Box::new(m20261208_000001_cdr_rollups::Migration),
         ]
     }
 }

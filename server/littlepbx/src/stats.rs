@@ -3,8 +3,8 @@
 //!
 //! **Time zones.** Periods are calendar days in the time zone the page names (IANA, e.g.
 //! `Europe/Berlin`; the app sends the browser's), UTC when it names none. The database totals
-//! calls per 15-minute slot counted from the period's first local midnight; every slot is then
-//! placed in its local day and hour here. All UTC offsets in use are multiples of 15 minutes,
+//! calls per 15-minute slot (UTC-aligned); every slot is then placed in its local day and hour
+//! here. All UTC offsets in use are multiples of 15 minutes,
 //! so this is exact, daylight-saving changes included. The provider's totals take explicit
 //! UTC instants.
 //!
@@ -25,11 +25,10 @@ use api_types::stats::{
     ExtensionsView, HourBucket, HoursView, LiveExtension, LiveSource, LiveState, LiveView,
     OrgTotalsView, Period, RecentCallsView, RegisteredPhone, StatsWindow, SummaryView, Totals,
 };
-use domain::ExtensionNumber;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use store::cdr::{CdrDirection, CdrRecord, ExtensionRole, SlotTotals};
+use store::cdr::{CdrDirection, CdrRecord, SlotTotals};
 use store::orgs::Org;
 use store::{Layer, OrgId, Store};
 
@@ -37,8 +36,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::freeswitch::FsError;
 use crate::state::AppState;
 
-/// The slot the database totals by.
-pub const SLOT_MS: i64 = 15 * 60_000;
 pub const DEFAULT_PAGE: u32 = 25;
 pub const MAX_PAGE: u32 = 100;
 
@@ -107,9 +104,9 @@ impl Window {
         }
     }
 
-    /// Local date and hour of a slot's start.
-    fn place(&self, slot: i64) -> Option<(Date, u8)> {
-        let at = Timestamp::from_millisecond(self.from_ms + slot * SLOT_MS).ok()?;
+    /// Local date and hour of an instant (a slot's start).
+    fn place(&self, at_ms: i64) -> Option<(Date, u8)> {
+        let at = Timestamp::from_millisecond(at_ms).ok()?;
         let local = at.to_zoned_datetime(self.tz.clone());
         Some((local.date(), u8::try_from(local.hour()).ok()?))
     }
@@ -173,7 +170,7 @@ pub fn summary_of(window: &Window, slots: &[SlotTotals]) -> SummaryView {
             slot.billsec_internal,
         );
         let day = window
-            .place(slot.slot)
+            .place(slot.slot_ms)
             .and_then(|(date, _)| index.get(&date))
             .and_then(|i| days.get_mut(*i));
         if let Some(day) = day {
@@ -212,7 +209,7 @@ pub fn hours_of(window: &Window, slots: &[SlotTotals]) -> HoursView {
         .collect();
     for slot in slots {
         let Some(bucket) = window
-            .place(slot.slot)
+            .place(slot.slot_ms)
             .and_then(|(_, hour)| hours.get_mut(usize::from(hour)))
         else {
             continue;
@@ -233,58 +230,33 @@ pub fn hours_of(window: &Window, slots: &[SlotTotals]) -> HoursView {
 }
 
 pub async fn summary(store: &Store, org: OrgId, window: &Window) -> ApiResult<SummaryView> {
-    let slots = store
-        .cdr_slots(org, window.from_ms, window.to_ms, SLOT_MS)
-        .await?;
+    let slots = store.cdr_slots(org, window.from_ms, window.to_ms).await?;
     Ok(summary_of(window, &slots))
 }
 
 pub async fn hours(store: &Store, org: OrgId, window: &Window) -> ApiResult<HoursView> {
-    let slots = store
-        .cdr_slots(org, window.from_ms, window.to_ms, SLOT_MS)
-        .await?;
+    let slots = store.cdr_slots(org, window.from_ms, window.to_ms).await?;
     Ok(hours_of(window, &slots))
 }
 
 /// Per extension, busiest first. An internal call counts for the caller (made) and for the
 /// extension called (received, maybe missed); feature codes are not extensions.
 pub async fn extensions(store: &Store, org: OrgId, window: &Window) -> ApiResult<ExtensionsView> {
-    let groups = store
+    let totals = store
         .cdr_by_extension(org, window.from_ms, window.to_ms)
         .await?;
-    let mut rows: BTreeMap<String, ExtensionStats> = BTreeMap::new();
-    for g in groups {
-        if ExtensionNumber::parse(&g.extension).is_err() {
-            continue;
-        }
-        let row = rows
-            .entry(g.extension.clone())
-            .or_insert_with(|| ExtensionStats {
-                extension: g.extension.clone(),
-                ..ExtensionStats::default()
-            });
-        let unanswered = g.calls - g.answered.min(g.calls);
-        match g.role {
-            ExtensionRole::Own(CdrDirection::In) => {
-                row.calls_in += g.calls;
-                row.missed += unanswered;
-            }
-            ExtensionRole::Own(CdrDirection::Out) => row.calls_out += g.calls,
-            ExtensionRole::Own(CdrDirection::Internal) => row.calls_internal += g.calls,
-            ExtensionRole::CalledInternally => {
-                row.calls_internal += g.calls;
-                row.missed += unanswered;
-            }
-        }
-        row.calls += g.calls;
-        row.answered += g.answered;
-        row.seconds += g.billsec;
-    }
-    let mut extensions: Vec<ExtensionStats> = rows
-        .into_values()
-        .map(|mut r| {
-            r.minutes = minutes(r.seconds);
-            r
+    let mut extensions: Vec<ExtensionStats> = totals
+        .into_iter()
+        .map(|t| ExtensionStats {
+            calls: t.calls_in + t.calls_out + t.calls_internal,
+            calls_in: t.calls_in,
+            calls_out: t.calls_out,
+            calls_internal: t.calls_internal,
+            answered: t.answered,
+            missed: t.missed,
+            seconds: t.billsec,
+            minutes: minutes(t.billsec),
+            extension: t.extension,
         })
         .collect();
     extensions.sort_by(|a, b| b.calls.cmp(&a.calls).then(a.extension.cmp(&b.extension)));
@@ -296,28 +268,19 @@ pub async fn extensions(store: &Store, org: OrgId, window: &Window) -> ApiResult
 
 /// Per DID, busiest first.
 pub async fn dids(store: &Store, org: OrgId, window: &Window) -> ApiResult<DidsView> {
-    let groups = store.cdr_by_did(org, window.from_ms, window.to_ms).await?;
-    let mut rows: BTreeMap<String, DidStats> = BTreeMap::new();
-    for g in groups {
-        let row = rows.entry(g.did.clone()).or_insert_with(|| DidStats {
-            did: g.did.clone(),
-            ..DidStats::default()
-        });
-        match g.direction {
-            CdrDirection::In => {
-                row.calls_in += g.calls;
-                row.answered_in += g.answered;
-                row.missed_in += g.calls - g.answered.min(g.calls);
-                row.seconds_in += g.billsec;
-            }
-            CdrDirection::Out => {
-                row.calls_out += g.calls;
-                row.seconds_out += g.billsec;
-            }
-            CdrDirection::Internal => {}
-        }
-    }
-    let mut dids: Vec<DidStats> = rows.into_values().collect();
+    let totals = store.cdr_by_did(org, window.from_ms, window.to_ms).await?;
+    let mut dids: Vec<DidStats> = totals
+        .into_iter()
+        .map(|t| DidStats {
+            calls_in: t.calls_in,
+            answered_in: t.answered_in,
+            missed_in: t.calls_in - t.answered_in.min(t.calls_in),
+            seconds_in: t.billsec_in,
+            calls_out: t.calls_out,
+            seconds_out: t.billsec_out,
+            did: t.did,
+        })
+        .collect();
     dids.sort_by(|a, b| {
         (b.calls_in + b.calls_out)
             .cmp(&(a.calls_in + a.calls_out))
@@ -755,7 +718,7 @@ mod tests {
         let w = Window::resolve(Period::Today, Some("Europe/Berlin"), now).unwrap();
         // from_ms is 2026-03-28T23:00Z (local midnight, UTC+1).
         let at = |utc: i64| SlotTotals {
-            slot: (utc - w.from_ms) / SLOT_MS,
+            slot_ms: utc,
             calls: 1,
             calls_in: 1,
             ..SlotTotals::default()
@@ -774,7 +737,7 @@ mod tests {
     fn summary_counts_missed_and_not_answered() {
         let w = Window::resolve(Period::Days7, None, NOW).unwrap();
         let slot = SlotTotals {
-            slot: 4 * 24 * 6 + 10, // the seventh day
+            slot_ms: w.from_ms + 6 * 86_400_000 + 15 * 60_000, // the seventh day
             calls: 10,
             calls_in: 5,
             calls_out: 3,

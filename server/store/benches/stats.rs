@@ -8,19 +8,22 @@
 //! number of orgs, `LPBX_BENCH_RUNS` the runs per query, `LPBX_BENCH_BUFFER_POOL_MB` InnoDB's
 //! buffer pool; 0 leaves the server's own; `LPBX_BENCH_KEEP=1` keeps the database).
 //!
-//! Call UUIDs are sequential here so that seeding is not dominated by random inserts into the
-//! unique index; the queries measured never read that index.
+//! The records are bulk-loaded with multi-row INSERTs and their running totals rebuilt from
+//! them once (`Store::rebuild_cdr_rollups`); then one insert per call through `insert_cdr` (the
+//! record and its share of the totals, as `/fs/cdr` stores it) is timed too. Call UUIDs are
+//! sequential here so that seeding is not dominated by random inserts into the unique index;
+//! the queries measured never read that index.
 
 use std::time::{Duration, Instant};
 
 use domain::defaults::ReceptionSecrets;
 use domain::*;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+use store::cdr::{CdrDirection, NewCdr};
 use store::orgs::{NewOrg, OrgLimits};
 use store::{OrgId, Store};
 
 const DAY_MS: i64 = 86_400_000;
-const SLOT_MS: i64 = 15 * 60_000;
 const DAYS: i64 = 365;
 const ROWS_PER_INSERT: usize = 4000;
 
@@ -216,7 +219,6 @@ async fn seed(db: &DatabaseConnection, big: OrgId, small: &[OrgId], total: u64, 
             );
         }
     }
-    exec(db, "ANALYZE TABLE cdrs".into()).await;
     eprintln!(
         "seeded {inserted} records ({big_per_day}/day for the large org) in {:.1?}",
         started.elapsed()
@@ -285,13 +287,7 @@ async fn measure_org(store: &Store, org: OrgId, label: &str, now: i64, runs: usi
             &mut report,
             runs,
             &format!("{name} summary+hours (slots)"),
-            || async {
-                store
-                    .cdr_slots(org, from, now, SLOT_MS)
-                    .await
-                    .unwrap()
-                    .len()
-            },
+            || async { store.cdr_slots(org, from, now).await.unwrap().len() },
         )
         .await;
         measure(
@@ -336,13 +332,22 @@ async fn main() {
     let orgs: usize = env_or("LPBX_BENCH_ORGS", 10_000);
     let runs: usize = env_or("LPBX_BENCH_RUNS", 30);
     let pool_mb: u64 = env_or("LPBX_BENCH_BUFFER_POOL_MB", 1024);
-    let db = testkit::TestDb::mariadb()
-        .await
-        .expect("MariaDB for the benchmark");
-    let store = Store::connect(db.url()).await.unwrap();
+    // LPBX_BENCH_REUSE=<database URL> measures a database seeded by an earlier run (kept with
+    // LPBX_BENCH_KEEP) instead of seeding a new one.
+    let reuse = std::env::var("LPBX_BENCH_REUSE").ok();
+    let db = match reuse {
+        Some(_) => None,
+        None => Some(
+            testkit::TestDb::mariadb()
+                .await
+                .expect("MariaDB for the benchmark"),
+        ),
+    };
+    let url = reuse.unwrap_or_else(|| db.as_ref().map(|d| d.url().to_owned()).unwrap_or_default());
+    let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     // One connection for seeding, with the checks a bulk load may skip.
-    let mut options = ConnectOptions::new(db.url().to_owned());
+    let mut options = ConnectOptions::new(url.clone());
     options.max_connections(1).sqlx_logging(false);
     let seeder = Database::connect(options).await.unwrap();
     if pool_mb > 0 {
@@ -361,12 +366,31 @@ async fn main() {
     )
     .await;
 
-    let big = create_org(&store, "big").await;
-    let probe = create_org(&store, "probe").await;
-    let mut small = bulk_orgs(&seeder, orgs.saturating_sub(2)).await;
-    small.push(probe);
     let now = store::now_ms();
-    seed(&seeder, big, &small, total, now).await;
+    let (big, probe) = match store.org_by_slug("big").await.unwrap() {
+        Some(big) => {
+            let probe = store.org_by_slug("probe").await.unwrap().unwrap();
+            eprintln!("reusing the records of {url}");
+            (big.id, probe.id)
+        }
+        None => {
+            let big = create_org(&store, "big").await;
+            let probe = create_org(&store, "probe").await;
+            let mut small = bulk_orgs(&seeder, orgs.saturating_sub(2)).await;
+            small.push(probe);
+            seed(&seeder, big, &small, total, now).await;
+            (big, probe)
+        }
+    };
+
+    // The records were bulk-loaded; their running totals are computed from them in one go
+    // (the same totals the stores' inserts keep: tested in tests/cdr.rs).
+    let started = Instant::now();
+    store.rebuild_cdr_rollups(None).await.unwrap();
+    eprintln!("running totals rebuilt in {:.1?}", started.elapsed());
+    for table in ["cdrs", "cdr_slots", "cdr_ext_days", "cdr_did_days"] {
+        exec(&seeder, format!("ANALYZE TABLE {table}")).await;
+    }
 
     let version = seeder
         .query_one_raw(Statement::from_string(
@@ -401,8 +425,44 @@ async fn main() {
         runs,
     )
     .await;
+    // One call stored as FreeSWITCH's records arrive: the record and its running totals.
+    let mut rng = Rng(7);
+    let profile = Profile {
+        extensions: 200,
+        dids: 20,
+    };
+    let mut times = Vec::new();
+    for i in 0..200u64 {
+        let start = store::now_ms() - 1000;
+        let direction =
+            [CdrDirection::In, CdrDirection::Out, CdrDirection::Internal][(i % 3) as usize];
+        let cdr = NewCdr {
+            call_uuid: format!("insert-{i}"),
+            start_ms: start,
+            answer_ms: Some(start + 500),
+            end_ms: start + 900,
+            duration_s: 1,
+            billsec: 1,
+            direction,
+            answered: true,
+            extension: Some(format!("{}", 101 + rng.below(profile.extensions))),
+            did: (direction != CdrDirection::Internal).then(|| "+15550000100".to_owned()),
+            other_party: Some(format!("{}", 101 + rng.below(profile.extensions))),
+            hangup_cause: "NORMAL_CLEARING".into(),
+        };
+        let started = Instant::now();
+        store.insert_cdr(big, &cdr).await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    println!(
+        "insert of one call with its running totals (large org, 200 inserts): median {:.2?}  p95 {:.2?}",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95)
+    );
+
     if std::env::var("LPBX_BENCH_KEEP").is_ok() {
-        println!("database kept: {}", db.url());
+        println!("database kept: {url}");
         std::mem::forget(db);
     }
     let worst = large.worst_p95.max(small_report.worst_p95);

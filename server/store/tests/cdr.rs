@@ -2,8 +2,10 @@
 
 use domain::defaults::ReceptionSecrets;
 use domain::*;
+use sea_orm::ConnectionTrait;
 use store::cdr::{
-    CdrDirection, ExtensionRole, NewCdr, OrphanCdr, Stored, DID_MAX, OTHER_PARTY_MAX,
+    CdrDirection, DidTotals, ExtensionTotals, NewCdr, OrphanCdr, Stored, DAY_MS, DID_MAX,
+    OTHER_PARTY_MAX, SLOT_MS,
 };
 use store::orgs::{NewOrg, OrgLimits};
 use store::{OrgId, Store};
@@ -30,7 +32,8 @@ async fn new_org(store: &Store, slug: &str) -> OrgId {
     store.create_org(&new, secrets).await.unwrap().id
 }
 
-const T0: i64 = 1_790_000_000_000;
+/// A 15-minute boundary (not a midnight).
+const T0: i64 = 1_790_000_100_000;
 const MIN: i64 = 60_000;
 
 fn call(uuid: &str, start: i64, direction: CdrDirection, answered: bool, billsec: u32) -> NewCdr {
@@ -122,13 +125,13 @@ db_test!(
             .await
             .unwrap();
 
-        let slots = store
-            .cdr_slots(acme, T0, T0 + 120 * MIN, 15 * MIN)
-            .await
-            .unwrap();
+        let slots = store.cdr_slots(acme, T0, T0 + 120 * MIN).await.unwrap();
         let summary: Vec<_> = slots
             .iter()
-            .map(|s| (s.slot, s.calls, s.calls_in, s.calls_out, s.calls_internal))
+            .map(|s| {
+                let index = (s.slot_ms - T0) / (15 * MIN);
+                (index, s.calls, s.calls_in, s.calls_out, s.calls_internal)
+            })
             .collect();
         assert_eq!(
             summary,
@@ -181,38 +184,39 @@ db_test!(groups_per_extension_and_did, |url: String| async move {
     for c in [&inbound, &out, &internal] {
         store.insert_cdr(acme, c).await.unwrap();
     }
-    let mut groups = store
+    let exts = store
         .cdr_by_extension(acme, T0, T0 + 10 * MIN)
         .await
         .unwrap();
-    groups.sort_by(|a, b| {
-        (&a.extension, format!("{:?}", a.role)).cmp(&(&b.extension, format!("{:?}", b.role)))
-    });
-    let seen: Vec<_> = groups
-        .iter()
-        .map(|g| (g.extension.as_str(), g.role, g.calls, g.answered, g.billsec))
-        .collect();
+    let ext = |e: &str, c: [u64; 6]| ExtensionTotals {
+        extension: e.into(),
+        calls_in: c[0],
+        calls_out: c[1],
+        calls_internal: c[2],
+        answered: c[3],
+        missed: c[4],
+        billsec: c[5],
+    };
     assert_eq!(
-        seen,
+        exts,
         vec![
-            ("101", ExtensionRole::Own(CdrDirection::Internal), 1, 1, 40),
-            ("101", ExtensionRole::Own(CdrDirection::Out), 1, 1, 90),
-            ("102", ExtensionRole::CalledInternally, 1, 1, 40),
-            ("102", ExtensionRole::Own(CdrDirection::In), 1, 0, 0),
+            // Made: one call out (answered, 90 s), one internal (answered, 40 s).
+            ext("101", [0, 1, 1, 2, 0, 130]),
+            // Rang from the DID (missed), and called internally (answered).
+            ext("102", [1, 0, 1, 1, 1, 40]),
         ]
     );
-    let mut dids = store.cdr_by_did(acme, T0, T0 + 10 * MIN).await.unwrap();
-    dids.sort_by_key(|d| d.direction);
-    let seen: Vec<_> = dids
-        .iter()
-        .map(|d| (d.did.as_str(), d.direction, d.calls, d.answered, d.billsec))
-        .collect();
+    let dids = store.cdr_by_did(acme, T0, T0 + 10 * MIN).await.unwrap();
     assert_eq!(
-        seen,
-        vec![
-            ("+15550100100", CdrDirection::In, 1, 0, 0),
-            ("+15550100100", CdrDirection::Out, 1, 1, 90),
-        ]
+        dids,
+        vec![DidTotals {
+            did: "+15550100100".into(),
+            calls_in: 1,
+            answered_in: 0,
+            billsec_in: 0,
+            calls_out: 1,
+            billsec_out: 90,
+        }]
     );
 });
 
@@ -322,6 +326,19 @@ db_test!(
             .await
             .unwrap();
         store.delete_org(acme, &[]).await.unwrap();
+        let rollups = store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                store.backend(),
+                "SELECT (SELECT COUNT(*) FROM cdr_slots) + (SELECT COUNT(*) FROM cdr_ext_days) \
+                 + (SELECT COUNT(*) FROM cdr_did_days)",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        assert_eq!(rollups, 2, "only globex's slot and extension-day are left");
         assert_eq!(
             store.cdr_totals(acme, 0, i64::MAX).await.unwrap(),
             Default::default()
@@ -336,5 +353,198 @@ db_test!(
                 .unwrap(),
             Stored::New
         );
+    }
+);
+
+/// xorshift: deterministic test data.
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn random_calls(rng: &mut Rng, prefix: &str, count: usize) -> Vec<NewCdr> {
+    (0..count)
+        .map(|i| {
+            let direction = match rng.below(3) {
+                0 => CdrDirection::In,
+                1 => CdrDirection::Out,
+                _ => CdrDirection::Internal,
+            };
+            let answered = rng.below(4) != 0;
+            let billsec = if answered { rng.below(300) as u32 } else { 0 };
+            let start = T0 + rng.below(5 * DAY_MS as u64) as i64;
+            let ext = format!("{}", 101 + rng.below(4));
+            let other = match direction {
+                CdrDirection::Internal => match rng.below(5) {
+                    0 => "*97".to_owned(),
+                    1 => "0123".to_owned(),
+                    _ => format!("{}", 101 + rng.below(4)),
+                },
+                _ => "+4930123456".to_owned(),
+            };
+            let did = match direction {
+                CdrDirection::Internal => None,
+                _ => [None, Some("+15550100100"), Some("+15550100101")][rng.below(3) as usize]
+                    .map(str::to_owned),
+            };
+            let mut c = call(
+                &format!("{prefix}-{i}"),
+                start,
+                direction,
+                answered,
+                billsec,
+            );
+            c.extension = (rng.below(10) != 0).then_some(ext);
+            c.other_party = Some(other);
+            c.did = did;
+            c
+        })
+        .collect()
+}
+
+fn expected_extensions(calls: &[&NewCdr]) -> Vec<ExtensionTotals> {
+    let mut rows: std::collections::BTreeMap<String, ExtensionTotals> = Default::default();
+    let mut add = |ext: &str, c: &NewCdr, column: usize, missed: bool| {
+        let row = rows
+            .entry(ext.to_owned())
+            .or_insert_with(|| ExtensionTotals {
+                extension: ext.to_owned(),
+                ..Default::default()
+            });
+        match column {
+            0 => row.calls_in += 1,
+            1 => row.calls_out += 1,
+            _ => row.calls_internal += 1,
+        }
+        row.answered += u64::from(c.answered);
+        row.missed += u64::from(missed);
+        row.billsec += u64::from(c.billsec);
+    };
+    for c in calls {
+        if let Some(ext) = &c.extension {
+            match c.direction {
+                CdrDirection::In => add(ext, c, 0, !c.answered),
+                CdrDirection::Out => add(ext, c, 1, false),
+                CdrDirection::Internal => add(ext, c, 2, false),
+            }
+        }
+        if c.direction == CdrDirection::Internal {
+            let callee = c.other_party.as_deref().unwrap();
+            if ExtensionNumber::parse(callee).is_ok() {
+                add(callee, c, 2, !c.answered);
+            }
+        }
+    }
+    rows.into_values().collect()
+}
+
+fn expected_dids(calls: &[&NewCdr]) -> Vec<DidTotals> {
+    let mut rows: std::collections::BTreeMap<String, DidTotals> = Default::default();
+    for c in calls {
+        let Some(did) = &c.did else { continue };
+        let row = rows.entry(did.clone()).or_insert_with(|| DidTotals {
+            did: did.clone(),
+            ..Default::default()
+        });
+        match c.direction {
+            CdrDirection::In => {
+                row.calls_in += 1;
+                row.answered_in += u64::from(c.answered);
+                row.billsec_in += u64::from(c.billsec);
+            }
+            CdrDirection::Out => {
+                row.calls_out += 1;
+                row.billsec_out += u64::from(c.billsec);
+            }
+            CdrDirection::Internal => {}
+        }
+    }
+    rows.into_values().collect()
+}
+
+/// Every aggregate over ranges of whole days, whole slots, and ranges cut anywhere (raw
+/// records at the edges), against totals computed here from the calls.
+async fn check_ranges(store: &Store, org: OrgId, calls: &[NewCdr]) {
+    let day0 = T0 - T0 % DAY_MS;
+    let ranges = [
+        (day0, day0 + 6 * DAY_MS),
+        (T0 + 7 * 3_600_000 + 123, T0 + 3 * DAY_MS + 5 * 60_000),
+        (
+            day0 + DAY_MS + 30 * 60_000,
+            day0 + DAY_MS + 30 * 60_000 + 8 * SLOT_MS,
+        ),
+        (T0 + 1, T0 + 2),
+        (T0 + 17_777, T0 + 4 * DAY_MS + 12_345),
+    ];
+    for (from, to) in ranges {
+        let inside: Vec<&NewCdr> = calls
+            .iter()
+            .filter(|c| c.start_ms >= from && c.start_ms < to)
+            .collect();
+        let slots = store.cdr_slots(org, from, to).await.unwrap();
+        let total: u64 = slots.iter().map(|s| s.calls).sum();
+        assert_eq!(total, inside.len() as u64, "{from}..{to}");
+        for s in &slots {
+            assert_eq!(s.slot_ms % SLOT_MS, 0);
+            let here: Vec<&&NewCdr> = inside
+                .iter()
+                .filter(|c| c.start_ms - c.start_ms % SLOT_MS == s.slot_ms)
+                .collect();
+            assert_eq!(s.calls, here.len() as u64);
+            let billsec_in: u64 = here
+                .iter()
+                .filter(|c| c.direction == CdrDirection::In)
+                .map(|c| u64::from(c.billsec))
+                .sum();
+            assert_eq!(s.billsec_in, billsec_in);
+        }
+        let totals = store.cdr_totals(org, from, to).await.unwrap();
+        let answered_out = inside
+            .iter()
+            .filter(|c| c.direction == CdrDirection::Out && c.answered)
+            .count() as u64;
+        assert_eq!(totals.outbound.answered, answered_out, "{from}..{to}");
+        assert_eq!(
+            store.cdr_by_extension(org, from, to).await.unwrap(),
+            expected_extensions(&inside),
+            "{from}..{to}"
+        );
+        assert_eq!(
+            store.cdr_by_did(org, from, to).await.unwrap(),
+            expected_dids(&inside),
+            "{from}..{to}"
+        );
+    }
+}
+
+db_test!(
+    running_totals_agree_with_the_records,
+    |url: String| async move {
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let calls = random_calls(&mut rng, "a", 400);
+        for c in &calls {
+            store.insert_cdr(acme, c).await.unwrap();
+        }
+        for c in random_calls(&mut rng, "g", 100) {
+            store.insert_cdr(globex, &c).await.unwrap();
+        }
+        // Retries change nothing.
+        for c in calls.iter().take(50) {
+            assert_eq!(store.insert_cdr(acme, c).await.unwrap(), Stored::Duplicate);
+        }
+        check_ranges(&store, acme, &calls).await;
+        // Rebuilt from the records, the totals are the same.
+        store.rebuild_cdr_rollups(Some(acme)).await.unwrap();
+        check_ranges(&store, acme, &calls).await;
+        store.rebuild_cdr_rollups(None).await.unwrap();
+        check_ranges(&store, acme, &calls).await;
     }
 );
