@@ -4,15 +4,19 @@
 //!
 //! The text is ours, written from facts in the vendors' public manuals (menu and field names);
 //! nothing is copied, and there are no vendor images. Values specific to an org are written as
-//! placeholders, `{sip_domain}`: the org-level ones ([`ORG_PLACEHOLDERS`]) are filled from
+//! placeholders, `{sip_domain}`: the org-level ones ([`ORG_PLACEHOLDERS`]) are the values of
 //! `GET /api/org/phones` (`PhonesView::values`), the extension-level ones
-//! ([`EXTENSION_PLACEHOLDERS`]) by the page from the extension the admin picked. No placeholder
-//! is ever filled with a password by the server: `{password}` is the page's to fill (with a
-//! password the admin just generated, or with where to find it).
+//! ([`EXTENSION_PLACEHOLDERS`]) come from the extension the admin picked. No placeholder is
+//! ever filled with a password by the server: `{password}` becomes a hint saying which password
+//! goes there ([`FilledField::password`] marks those fields).
 //!
-//! Plain data, no IO: builds for wasm32 and is rendered by the web app.
+//! The web app does not compile this content in (size): it asks the server for the list
+//! (`GET /api/org/phones/guides`, [`GuideList`]) and for one guide filled for the org and an
+//! extension (`GET /api/org/phones/guides/{id}?extension=N`, [`FilledGuide`]).
+//!
+//! Plain data, no IO: builds for wasm32.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Placeholders the server fills for the org (`PhonesView::values`).
 pub const ORG_PLACEHOLDERS: &[&str] = &[
@@ -39,7 +43,7 @@ pub const ORG_PLACEHOLDERS: &[&str] = &[
 pub const EXTENSION_PLACEHOLDERS: &[&str] =
     &["extension", "display_name", "password", "other_extension"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     DeskPhone,
@@ -171,6 +175,154 @@ impl Guide {
 /// The guide with this id.
 pub fn guide(id: &str) -> Option<&'static Guide> {
     GUIDES.iter().find(|g| g.id == id)
+}
+
+impl Guide {
+    /// Linphone reads its whole configuration from a single-use provisioning link (a QR code on
+    /// the help page, or the link pasted into the desktop app).
+    pub fn takes_provisioning_link(&self) -> bool {
+        self.id.starts_with("linphone")
+    }
+
+    pub fn summary(&self) -> GuideSummary {
+        GuideSummary {
+            id: self.id.to_owned(),
+            name: self.name.to_owned(),
+            vendor: self.vendor.to_owned(),
+            covers: self.covers.to_owned(),
+            provisioning_link: self.takes_provisioning_link(),
+        }
+    }
+
+    /// The guide with every placeholder replaced by `value(name)` (unknown names stay).
+    pub fn filled(&self, extension: &str, value: impl Fn(&str) -> Option<String>) -> FilledGuide {
+        let fill = |text: &str| fill(text, &value);
+        let step = |s: &Step| FilledStep {
+            text: fill(s.text),
+            menu: s.menu.iter().map(|m| fill(m)).collect(),
+            fields: s
+                .fields
+                .iter()
+                .map(|f| FilledField {
+                    label: fill(f.label),
+                    value: fill(f.value),
+                    password: placeholders_in(f.value).contains(&"password"),
+                })
+                .collect(),
+        };
+        FilledGuide {
+            id: self.id.to_owned(),
+            name: self.name.to_owned(),
+            vendor: self.vendor.to_owned(),
+            kind: self.kind,
+            covers: fill(self.covers),
+            intro: fill(self.intro),
+            extension: extension.to_owned(),
+            provisioning_link: self.takes_provisioning_link(),
+            steps: self.steps.iter().map(step).collect(),
+            check: self.check.iter().map(step).collect(),
+            problems: self
+                .problems
+                .iter()
+                .map(|t| FilledTrouble {
+                    symptom: fill(t.symptom),
+                    fix: fill(t.fix),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Every guide's summary, grouped by kind of device in [`GUIDES`] order.
+pub fn guide_list() -> GuideList {
+    let mut groups: Vec<GuideGroup> = Vec::new();
+    for g in GUIDES {
+        match groups.iter_mut().find(|group| group.kind == g.kind) {
+            Some(group) => group.guides.push(g.summary()),
+            None => groups.push(GuideGroup {
+                kind: g.kind,
+                label: g.kind.label().to_owned(),
+                guides: vec![g.summary()],
+            }),
+        }
+    }
+    GuideList { groups }
+}
+
+/// `GET /api/org/phones/guides`: the help pages there are, by kind of device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuideList {
+    /// Desk phones, cordless (DECT) phones, mobile apps, desktop apps.
+    pub groups: Vec<GuideGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuideGroup {
+    pub kind: DeviceKind,
+    /// For people: "Desk phones".
+    pub label: String,
+    pub guides: Vec<GuideSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuideSummary {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub covers: String,
+    /// The page offers a single-use provisioning link (QR code) for it.
+    pub provisioning_link: bool,
+}
+
+/// Query of `GET /api/org/phones/guides/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GuideQuery {
+    /// The applied extension the guide is for.
+    #[serde(default)]
+    pub extension: Option<String>,
+}
+
+/// `GET /api/org/phones/guides/{id}?extension=N`: one guide with the org's and the extension's
+/// values in place. Never a password: fields marked [`FilledField::password`] say which
+/// password goes there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilledGuide {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub kind: DeviceKind,
+    pub covers: String,
+    pub intro: String,
+    /// The extension it was filled for.
+    pub extension: String,
+    /// The page offers a single-use provisioning link (QR code) for it.
+    pub provisioning_link: bool,
+    pub steps: Vec<FilledStep>,
+    /// "Check it works".
+    pub check: Vec<FilledStep>,
+    pub problems: Vec<FilledTrouble>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilledStep {
+    pub text: String,
+    /// The menu path, one item per level (empty: no menu to open).
+    pub menu: Vec<String>,
+    pub fields: Vec<FilledField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilledField {
+    pub label: String,
+    pub value: String,
+    /// The field takes the extension's SIP password: `value` names it, it is not the password.
+    pub password: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilledTrouble {
+    pub symptom: String,
+    pub fix: String,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1325,6 +1477,37 @@ mod tests {
             filled,
             "101@pbx.acme.example.com {not a placeholder} {unknown}"
         );
+    }
+
+    #[test]
+    fn a_filled_guide_marks_the_password_fields() {
+        let g = guide("linphone-mobile").unwrap_or(&GUIDES[0]);
+        let filled = g.filled("101", |name| match name {
+            "extension" => Some("101".into()),
+            "password" => Some("the SIP password of extension 101".into()),
+            _ => None,
+        });
+        assert!(filled.provisioning_link);
+        let fields: Vec<&FilledField> = filled.steps.iter().flat_map(|s| &s.fields).collect();
+        assert!(fields
+            .iter()
+            .any(|f| f.password && f.value == "the SIP password of extension 101"));
+        assert!(fields
+            .iter()
+            .all(|f| f.password == f.value.contains("SIP password")));
+        let list = guide_list();
+        let kinds: Vec<DeviceKind> = list.groups.iter().map(|g| g.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                DeviceKind::DeskPhone,
+                DeviceKind::Dect,
+                DeviceKind::MobileApp,
+                DeviceKind::DesktopApp
+            ]
+        );
+        let count: usize = list.groups.iter().map(|g| g.guides.len()).sum();
+        assert_eq!(count, GUIDES.len());
     }
 
     #[test]

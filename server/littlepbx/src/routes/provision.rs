@@ -1,8 +1,10 @@
 //! `/provision/*` on the org's host: phones and apps fetch their account and the org's
 //! directory with the extension's own SIP credentials (Digest or Basic; realm = the org's SIP
 //! domain; user = the extension number). And the org admin's side of it: the values of the
-//! phone help pages (`GET /api/org/phones`) and single-use QR provisioning links
-//! (`POST /api/org/provisioning-links`).
+//! phone help pages (`GET /api/org/phones`), the help pages themselves filled for the org and
+//! an extension (`GET /api/org/phones/guides`, `GET /api/org/phones/guides/{id}?extension=N`:
+//! the content stays on the server, out of the web app's bundle) and single-use QR provisioning
+//! links (`POST /api/org/provisioning-links`).
 //!
 //! | path | what | auth |
 //! |---|---|---|
@@ -23,6 +25,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use api_types::phones::{FilledGuide, GuideList, GuideQuery};
 use api_types::provisioning::{
     NewProvisioningLink, Phonebook, PhonesView, ProvisioningConfig, ProvisioningLink,
 };
@@ -38,7 +41,7 @@ use store::provisioning::Redemption;
 use store::snapshot::AppliedSnapshot;
 
 use crate::auth::{require_csrf_header, ClientIp, HostOrg, OrgAdmin};
-use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::provisioning::auth::{
     challenges, parse_authorization, Credentials, NonceCheck, NonceKey,
 };
@@ -55,6 +58,8 @@ pub fn router() -> Router<AppState> {
     let guard = Arc::new(ProvisionGuard::default());
     let phones = Router::new()
         .route("/api/org/phones", get(phones))
+        .route("/api/org/phones/guides", get(guide_list))
+        .route("/api/org/phones/guides/{id}", get(guide))
         .route("/api/org/provisioning-links", post(create_link))
         .route_layer(middleware::from_fn(require_csrf_header));
     Router::new()
@@ -543,6 +548,51 @@ async fn phones(State(state): State<AppState>, admin: OrgAdmin) -> ApiResult<Api
         values: crate::provisioning::placeholder_values(&directory, &site, &org_url),
         extensions: directory.entry_views(),
     }))
+}
+
+/// `GET /api/org/phones/guides`: the help pages there are, by kind of device.
+async fn guide_list(_admin: OrgAdmin) -> ApiJson<GuideList> {
+    ApiJson(api_types::phones::guide_list())
+}
+
+/// `GET /api/org/phones/guides/{id}?extension=N`: one help page with the org's values and the
+/// applied extension's number and name in place. The password fields name the password (and
+/// where it is made), never hold one.
+async fn guide(
+    State(state): State<AppState>,
+    admin: OrgAdmin,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<GuideQuery>,
+) -> ApiResult<ApiJson<FilledGuide>> {
+    let guide = api_types::phones::guide(&id).ok_or_else(|| ApiError::not_found("Help page"))?;
+    let snapshot = state.store().applied_snapshot(admin.org.id).await?;
+    let wanted = query.extension.as_deref().map(str::trim).unwrap_or("");
+    let Some(extension) = find_extension(&snapshot, wanted) else {
+        return Err(ApiError::invalid_field(
+            "extension",
+            "Choose an extension that is applied: phones only know applied extensions.",
+        ));
+    };
+    let directory = Directory::from_snapshot(&snapshot);
+    let site = Site::from_config(state.config());
+    let org_url = state.config().org_url(&directory.org_slug);
+    let mut values = crate::provisioning::placeholder_values(&directory, &site, &org_url);
+    let number = extension.number.to_string();
+    let other = directory
+        .entries
+        .iter()
+        .find(|e| e.number != number)
+        .map_or_else(|| "a second extension".to_owned(), |e| e.number.clone());
+    values.insert("extension".into(), number.clone());
+    values.insert("display_name".into(), extension.display_name.to_string());
+    values.insert(
+        "password".into(),
+        format!("the SIP password of extension {number}"),
+    );
+    values.insert("other_extension".into(), other);
+    Ok(ApiJson(
+        guide.filled(&number, |name| values.get(name).cloned()),
+    ))
 }
 
 /// `POST /api/org/provisioning-links`: a single-use link (and its QR code) that provisions a

@@ -311,10 +311,8 @@ fn yealink_entries(xml: &str) -> Vec<(String, String)> {
                     _ => {}
                 }
             }
-            Event::End(e) => {
-                if e.name().as_ref() == b"DirectoryEntry" {
-                    entries.push((std::mem::take(&mut name), std::mem::take(&mut tel)));
-                }
+            Event::End(e) if e.name().as_ref() == b"DirectoryEntry" => {
+                entries.push((std::mem::take(&mut name), std::mem::take(&mut tel)));
             }
             Event::Eof => break,
             _ => {}
@@ -972,5 +970,198 @@ db_test!(
             doc["components"]["securitySchemes"]["sip_digest"]["scheme"],
             "digest"
         );
+    }
+);
+
+/// Every text of a filled guide, for checks over the whole page.
+fn guide_texts(guide: &Value) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut walk = vec![guide.clone()];
+    while let Some(value) = walk.pop() {
+        match value {
+            Value::String(s) => texts.push(s),
+            Value::Array(items) => walk.extend(items),
+            Value::Object(map) => walk.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    texts
+}
+
+fn guide_fields(guide: &Value) -> Vec<(String, String, bool)> {
+    guide["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["fields"].as_array().unwrap().clone())
+        .map(|f| {
+            (
+                f["label"].as_str().unwrap().to_owned(),
+                f["value"].as_str().unwrap().to_owned(),
+                f["password"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+db_test!(
+    help_pages_are_filled_for_the_org_and_extension,
+    |url: String| async move {
+        let app = spawn_app(&url).await;
+        let orgs = setup(&app).await;
+        let anonymous = app.org_client("acme");
+        assert_eq!(anonymous.get_json("/api/org/phones/guides").await.0, 401);
+        assert_eq!(
+            anonymous
+                .get_json("/api/org/phones/guides/yealink-t4x-t5x?extension=101")
+                .await
+                .0,
+            401
+        );
+        let admin = logged_in(&app, "acme").await;
+
+        // The list: every guide once, grouped by kind of device, Linphone with a QR link.
+        let (status, list) = admin.get_json("/api/org/phones/guides").await;
+        assert_eq!(status, 200, "{list}");
+        let groups = list["groups"].as_array().unwrap();
+        let kinds: Vec<&str> = groups.iter().map(|g| g["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["desk_phone", "dect", "mobile_app", "desktop_app"]);
+        assert_eq!(groups[1]["label"], "Cordless (DECT) phones");
+        let ids: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g["guides"].as_array().unwrap())
+            .map(|g| g["id"].as_str().unwrap())
+            .collect();
+        let wanted: Vec<&str> = api_types::phones::GUIDES.iter().map(|g| g.id).collect();
+        assert_eq!(ids, wanted);
+        let with_link: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g["guides"].as_array().unwrap())
+            .filter(|g| g["provisioning_link"] == true)
+            .map(|g| g["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(with_link, ["linphone-mobile", "linphone-desktop"]);
+        // Only names: the steps are fetched per guide.
+        assert!(!list.to_string().contains("Register Name"));
+
+        // One guide, filled for extension 101 of acme.
+        let (status, guide) = admin
+            .get_json("/api/org/phones/guides/yealink-t4x-t5x?extension=101")
+            .await;
+        assert_eq!(status, 200, "{guide}");
+        assert_eq!(guide["id"], "yealink-t4x-t5x");
+        assert_eq!(guide["kind"], "desk_phone");
+        assert_eq!(guide["extension"], "101");
+        assert_eq!(guide["provisioning_link"], false);
+        let fields = guide_fields(&guide);
+        let field = |label: &str| {
+            fields
+                .iter()
+                .find(|f| f.0 == label)
+                .unwrap_or_else(|| panic!("no field {label}: {fields:?}"))
+                .clone()
+        };
+        assert_eq!(field("Register Name").1, "101");
+        assert_eq!(field("Display Name").1, "Ann, Sales");
+        assert_eq!(field("Server Host").1, "pbx.acme.localhost");
+        assert_eq!(field("Outbound Proxy Server (Enabled)").1, "localhost");
+        assert_eq!(field("Port").1, "5060");
+        assert_eq!(field("Transport").1, "TCP");
+        assert_eq!(field("Voice Mail").1, "*97");
+        assert_eq!(
+            field("Remote URL").1,
+            format!(
+                "http://pbx.acme.localhost:{}/provision/phonebook/yealink.xml",
+                app.port
+            )
+        );
+        // The password field says which password goes there; it holds none.
+        let password = field("Password");
+        assert_eq!(
+            password,
+            (
+                "Password".to_owned(),
+                "the SIP password of extension 101".to_owned(),
+                true
+            )
+        );
+        assert_eq!(fields.iter().filter(|f| f.2).count(), 1, "{fields:?}");
+        let check = guide["check"].to_string();
+        assert!(check.contains("*43") && check.contains("*97"), "{check}");
+        assert!(
+            check.contains("for example 100"),
+            "another applied extension: {check}"
+        );
+        let problems = guide["problems"].to_string();
+        assert!(problems.contains("pbx.acme.localhost") && problems.contains("NAT"));
+        let text = guide.to_string();
+        assert!(!text.contains(ANN_PASSWORD));
+        assert!(!text.contains(&stored_a1(&app, orgs.acme, "101").await));
+        assert!(!text.contains("Beta"));
+
+        // Every guide, for another extension: nothing left unfilled.
+        for id in &wanted {
+            let (status, guide) = admin
+                .get_json(&format!("/api/org/phones/guides/{id}?extension=102"))
+                .await;
+            assert_eq!(status, 200, "{id}: {guide}");
+            for text in guide_texts(&guide) {
+                assert!(
+                    api_types::phones::placeholders_in(&text).is_empty(),
+                    "{id}: {text}"
+                );
+            }
+            let fields = guide_fields(&guide);
+            assert!(fields.iter().any(|f| f.1 == "102"), "{id}");
+            assert!(
+                fields.iter().any(|f| f.1.contains("pbx.acme.localhost")),
+                "{id}"
+            );
+            assert!(
+                fields
+                    .iter()
+                    .filter(|f| f.2)
+                    .all(|f| f.1.contains("the SIP password of extension 102")),
+                "{id}: {fields:?}"
+            );
+            assert!(fields.iter().any(|f| f.2), "{id}: where the password goes");
+            assert!(!guide.to_string().contains(BOB_PASSWORD));
+        }
+        // Linphone: the menu paths are filled too.
+        let (_, linphone) = admin
+            .get_json("/api/org/phones/guides/linphone-mobile?extension=101")
+            .await;
+        assert_eq!(linphone["provisioning_link"], true);
+        assert!(linphone["steps"]
+            .to_string()
+            .contains("\"101@pbx.acme.localhost\""));
+
+        // Only applied extensions of the org; unknown guides are not found.
+        for query in ["?extension=105", "?extension=999", "?extension=x", ""] {
+            let (status, body) = admin
+                .get_json(&format!("/api/org/phones/guides/snom-d{query}"))
+                .await;
+            assert_eq!(status, 422, "{query}: {body}");
+            assert_eq!(body["errors"][0]["field"], "extension");
+        }
+        let (status, _) = admin
+            .get_json("/api/org/phones/guides/no-such-phone?extension=101")
+            .await;
+        assert_eq!(status, 404);
+
+        // Another org's admin gets their own org's values, for their own extensions.
+        let beta = logged_in(&app, "beta").await;
+        let (status, guide) = beta
+            .get_json("/api/org/phones/guides/microsip?extension=101")
+            .await;
+        assert_eq!(status, 200, "{guide}");
+        let text = guide.to_string();
+        assert!(text.contains("pbx.beta.localhost") && text.contains("Beta Person"));
+        assert!(!text.contains("pbx.acme.localhost") && !text.contains("Ann, Sales"));
+        let (status, _) = beta
+            .get_json("/api/org/phones/guides/microsip?extension=102")
+            .await;
+        assert_eq!(status, 422, "acme's 102 is not beta's");
+        let _ = orgs.beta;
     }
 );
