@@ -52,7 +52,7 @@ fn local_stream(lookup: &impl Lookup, settings: &Settings) -> Result<Answer, Unw
     let mut omitted = 0;
     for org in lookup
         .orgs()
-        .filter(|o| o.is_active() && o.config.options.moh_enabled)
+        .filter(|o| o.is_active() && o.options.moh_enabled)
     {
         let Some(dir) = &org.moh_dir else { continue };
         let cp = doc.checkpoint();

@@ -12,14 +12,12 @@
 
 use std::net::IpAddr;
 
-use domain::{Extension, NoAnswer, E164};
-
 use crate::answer::{Answer, Reason};
 use crate::lookup::Lookup;
 use crate::names::{self, ContextKind};
 use crate::request::Request;
 use crate::settings::{is_token, Settings};
-use crate::view::OrgView;
+use crate::view::{ExtensionRef, NoAnswerRef, OrgView};
 use crate::xml::{Doc, Unwritable};
 
 /// Cause for calls refused on security grounds (foreign org, suspended, unknown trunk).
@@ -137,7 +135,7 @@ fn prelude(org: &OrgView, settings: &Settings) -> Vec<Act> {
 }
 
 /// The extension the call comes from: the authenticated user, if it is one of this org's.
-fn calling_extension<'v>(req: &Request<'_>, org: &'v OrgView) -> Option<&'v Extension> {
+fn calling_extension<'v>(req: &Request<'_>, org: &'v OrgView) -> Option<ExtensionRef<'v>> {
     req.variable("user_name").and_then(|u| org.extension(u))
 }
 
@@ -171,7 +169,7 @@ fn feature(
     actions: &mut Vec<Act>,
     dest: &str,
     org: &OrgView,
-    caller: Option<&Extension>,
+    caller: Option<ExtensionRef<'_>>,
     settings: &Settings,
 ) -> Result<&'static str, Plan> {
     let domain = org.domain().as_str();
@@ -182,7 +180,7 @@ fn feature(
     let how = match dest {
         names::FEATURE_OWN_VOICEMAIL => {
             let check = match caller {
-                Some(me) => format!("check {profile} {domain} {}", me.number),
+                Some(me) => format!("check {profile} {domain} {}", me.number()),
                 None => format!("check {profile} {domain}"),
             };
             actions.extend([act("answer", ""), act("voicemail", check)]);
@@ -213,7 +211,7 @@ fn intercom(actions: &mut Vec<Act>, org: &OrgView, target: &str) -> Result<&'sta
     let Some(ext) = org.extension(target) else {
         return Err(Plan::refuse(UNALLOCATED, "intercom to unknown extension"));
     };
-    if ext.do_not_disturb {
+    if ext.do_not_disturb() {
         return Err(Plan::refuse(
             "USER_BUSY",
             "intercom to extension on do-not-disturb",
@@ -221,7 +219,7 @@ fn intercom(actions: &mut Vec<Act>, org: &OrgView, target: &str) -> Result<&'sta
     }
     let dial = format!(
         "{{sip_auto_answer=true}}user/{}@{}",
-        ext.number,
+        ext.number(),
         org.domain()
     );
     actions.extend([act("set", "hangup_after_bridge=true"), act("bridge", dial)]);
@@ -260,35 +258,32 @@ fn inbound_context(req: &Request<'_>, org: &OrgView, settings: &Settings) -> Pla
 fn ring(
     actions: &mut Vec<Act>,
     org: &OrgView,
-    ext: &Extension,
+    ext: ExtensionRef<'_>,
     context: &str,
     settings: &Settings,
 ) {
     let domain = org.domain().as_str();
-    if !ext.do_not_disturb {
-        actions.push(act(
-            "set",
-            format!("call_timeout={}", ext.call_flow.ring_seconds.get()),
-        ));
+    if !ext.do_not_disturb() {
+        actions.push(act("set", format!("call_timeout={}", ext.ring_seconds())));
         actions.push(act("set", "continue_on_fail=true"));
         actions.push(act("set", "hangup_after_bridge=true"));
-        actions.push(act("bridge", format!("user/{}@{domain}", ext.number)));
+        actions.push(act("bridge", format!("user/{}@{domain}", ext.number())));
     }
-    match &ext.call_flow.no_answer {
-        NoAnswer::Voicemail if ext.voicemail_enabled => {
+    match ext.no_answer() {
+        NoAnswerRef::Voicemail if ext.voicemail_enabled() => {
             actions.push(act("answer", ""));
-            let data = format!("{} {domain} {}", settings.voicemail_profile, ext.number);
+            let data = format!("{} {domain} {}", settings.voicemail_profile, ext.number());
             actions.push(act("voicemail", data));
         }
-        NoAnswer::ForwardExtension(target) if org.extension(target.as_str()).is_some() => {
+        NoAnswerRef::ForwardExtension(target) if org.extension(target).is_some() => {
             actions.push(act("transfer", format!("{target} XML {context}")));
         }
-        NoAnswer::ForwardExternal(number) if !settings.is_emergency(number.as_str()) => {
-            let forwarded = outbound(Vec::new(), org, number.as_str(), Some(ext), false);
+        NoAnswerRef::ForwardExternal(number) if !settings.is_emergency(number) => {
+            let forwarded = outbound(Vec::new(), org, number, Some(ext), false);
             actions.extend(forwarded.actions);
         }
         _ => {
-            let cause = if ext.do_not_disturb {
+            let cause = if ext.do_not_disturb() {
                 "USER_BUSY"
             } else {
                 "NO_ANSWER"
@@ -304,7 +299,7 @@ fn outbound(
     mut actions: Vec<Act>,
     org: &OrgView,
     number: &str,
-    caller: Option<&Extension>,
+    caller: Option<ExtensionRef<'_>>,
     emergency: bool,
 ) -> Plan {
     let Some(gateway) = &org.outbound_route else {
@@ -341,7 +336,7 @@ fn outbound(
     Plan::route(actions, if emergency { "emergency" } else { "outbound" })
 }
 
-fn push_caller_id(actions: &mut Vec<Act>, org: &OrgView, did: &E164) {
+fn push_caller_id(actions: &mut Vec<Act>, org: &OrgView, did: &str) {
     actions.push(act("set", format!("effective_caller_id_number={did}")));
     if !org.caller_name.is_empty() {
         actions.push(act(
@@ -382,7 +377,7 @@ fn public<'l>(req: &Request<'_>, lookup: &'l impl Lookup) -> (Plan, Option<&'l s
         return (Plan::refuse(REJECTED, why), slug);
     }
     let ext = match org.route(&did) {
-        Some(Some(ext)) if org.extension(ext.as_str()).is_some() => ext,
+        Some(Some(ext)) if org.extension(ext).is_some() => ext,
         Some(_) => return (Plan::refuse(REJECTED, "DID routes nowhere"), slug),
         None => return (Plan::refuse(UNALLOCATED, "DID has no route"), slug),
     };

@@ -7,14 +7,14 @@
 //! host, username against To/From user, blocked sources) would be skipped. Every lookup must
 //! reach us; answering from memory is cheap.
 
-use domain::{DigestParams, Extension};
+use domain::{A1Hash, DigestParams, Extension};
 
 use crate::answer::{Answer, AuthCheck, Policy, Reason};
 use crate::lookup::Lookup;
 use crate::names;
 use crate::request::{Action, Purpose, Request, SipAuth};
 use crate::settings::Settings;
-use crate::view::{Gateway, OrgView};
+use crate::view::{ExtensionRef, Gateway, OrgView};
 use crate::xml::{Doc, Unwritable};
 
 /// The dial-string every org domain publishes, written with our own `${...}` (the writer turns
@@ -122,7 +122,7 @@ fn user_lookup(
 }
 
 /// Checks shared by every user lookup other than `sip_auth`.
-fn plain_user<'v>(req: &Request<'_>, org: &'v OrgView) -> Result<&'v Extension, &'static str> {
+fn plain_user<'v>(req: &Request<'_>, org: &'v OrgView) -> Result<ExtensionRef<'v>, &'static str> {
     if req.is_ambiguous().is_some() {
         return Err(AMBIGUOUS);
     }
@@ -152,7 +152,10 @@ fn sip_auth(req: &Request<'_>, org: &OrgView, settings: &Settings, policy: &impl
         Ok(ok) => ok,
         Err(why) => return without_user(domain, why).with_auth(AuthCheck::Refused),
     };
-    let check = if digest_matches(&auth, ext) {
+    let check = if ext
+        .a1_hash()
+        .is_some_and(|a1| digest_matches_a1(&auth, &a1))
+    {
         AuthCheck::Verified
     } else {
         AuthCheck::WrongPassword
@@ -164,7 +167,7 @@ fn check_sip_auth<'v, 'r>(
     req: &'r Request<'_>,
     org: &'v OrgView,
     policy: &impl Policy,
-) -> Result<(&'v Extension, SipAuth<'r>), &'static str> {
+) -> Result<(ExtensionRef<'v>, SipAuth<'r>), &'static str> {
     if req.is_ambiguous().is_some() {
         return Err(AMBIGUOUS);
     }
@@ -194,7 +197,9 @@ fn check_sip_auth<'v, 'r>(
         return Err("username differs from the request user");
     }
     // A subscription's To is what is watched (presence, dialogs): only the org's own users.
-    let watches = ["SUBSCRIBE", "PUBLISH"].iter().any(|m| auth.method.eq_ignore_ascii_case(m));
+    let watches = ["SUBSCRIBE", "PUBLISH"]
+        .iter()
+        .any(|m| auth.method.eq_ignore_ascii_case(m));
     if watches && auth.to_host != domain {
         return Err("subscription to another domain");
     }
@@ -205,6 +210,10 @@ fn check_sip_auth<'v, 'r>(
 /// Recomputes the digest response of a `sip_auth` lookup from the user's a1-hash, so failed
 /// attempts can be counted per source (FreeSWITCH does the real check).
 pub fn digest_matches(auth: &SipAuth<'_>, ext: &Extension) -> bool {
+    digest_matches_a1(auth, &ext.a1_hash)
+}
+
+fn digest_matches_a1(auth: &SipAuth<'_>, a1_hash: &A1Hash) -> bool {
     let params = DigestParams {
         method: auth.method,
         uri: auth.uri,
@@ -213,10 +222,10 @@ pub fn digest_matches(auth: &SipAuth<'_>, ext: &Extension) -> bool {
         cnonce: auth.cnonce,
         qop: auth.qop,
     };
-    ext.a1_hash.verifies_digest(&params, auth.response)
+    a1_hash.verifies_digest(&params, auth.response)
 }
 
-fn render_user(org: &OrgView, ext: &Extension, settings: &Settings) -> Answer {
+fn render_user(org: &OrgView, ext: ExtensionRef<'_>, settings: &Settings) -> Answer {
     let mut doc = Doc::new("directory");
     let written = write_user_doc(&mut doc, org, ext, settings);
     finish(doc, written, Reason::User, org.domain().as_str())
@@ -242,49 +251,57 @@ fn write_domain_head(doc: &mut Doc, org: &OrgView, settings: &Settings) -> Resul
 fn write_user_doc(
     doc: &mut Doc,
     org: &OrgView,
-    ext: &Extension,
+    ext: ExtensionRef<'_>,
     settings: &Settings,
 ) -> Result<(), Unwritable> {
     write_domain_head(doc, org, settings)?;
     doc.open("groups", &[])?;
     doc.open("group", &[("name", "default")])?;
     doc.open("users", &[])?;
-    doc.open("user", &[("id", ext.number.as_str())])?;
+    doc.open("user", &[("id", ext.number())])?;
     write_user_params(doc, org, ext)?;
     write_user_variables(doc, org, ext)?;
     Ok(())
 }
 
-fn write_user_params(doc: &mut Doc, org: &OrgView, ext: &Extension) -> Result<(), Unwritable> {
+fn write_user_params(
+    doc: &mut Doc,
+    org: &OrgView,
+    ext: ExtensionRef<'_>,
+) -> Result<(), Unwritable> {
     doc.open("params", &[])?;
-    param(doc, "a1-hash", ext.a1_hash.as_str())?;
+    param(doc, "a1-hash", ext.a1_hex().as_str())?;
     param(doc, "allow-empty-password", "false")?;
-    param(doc, "vm-password", ext.voicemail_pin.as_str())?;
-    param(doc, "vm-enabled", bool_text(ext.voicemail_enabled))?;
-    if let Some(email) = &ext.voicemail_email {
-        param(doc, "vm-mailto", email.as_str())?;
+    param(doc, "vm-password", ext.voicemail_pin())?;
+    param(doc, "vm-enabled", bool_text(ext.voicemail_enabled()))?;
+    if let Some(email) = ext.voicemail_email() {
+        param(doc, "vm-mailto", email)?;
         param(doc, "vm-email-all-messages", "true")?;
         param(
             doc,
             "vm-attach-file",
-            bool_text(org.config.options.voicemail_attach_audio),
+            bool_text(org.options.voicemail_attach_audio),
         )?;
         param(doc, "vm-keep-local-after-email", "true")?;
     }
     doc.close()
 }
 
-fn write_user_variables(doc: &mut Doc, org: &OrgView, ext: &Extension) -> Result<(), Unwritable> {
+fn write_user_variables(
+    doc: &mut Doc,
+    org: &OrgView,
+    ext: ExtensionRef<'_>,
+) -> Result<(), Unwritable> {
     doc.open("variables", &[])?;
-    variable(doc, "effective_caller_id_name", ext.display_name.as_str())?;
-    variable(doc, "effective_caller_id_number", ext.number.as_str())?;
+    variable(doc, "effective_caller_id_name", ext.display_name())?;
+    variable(doc, "effective_caller_id_number", ext.number())?;
     if !org.caller_name.is_empty() {
         variable(doc, "outbound_caller_id_name", &org.caller_name)?;
     }
     if let Some(did) = org.caller_id(Some(ext)) {
-        variable(doc, "outbound_caller_id_number", did.as_str())?;
+        variable(doc, "outbound_caller_id_number", did)?;
     }
-    variable(doc, names::EXTENSION_MARKER, ext.number.as_str())?;
+    variable(doc, names::EXTENSION_MARKER, ext.number())?;
     doc.close()
 }
 

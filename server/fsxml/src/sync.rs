@@ -225,14 +225,14 @@ fn teardown(view: &OrgView, settings: &Settings) -> Vec<Command> {
             name: gw.name.clone(),
         })
         .collect();
-    for ext in &view.config.extensions {
+    for number in view.extension_numbers() {
         out.push(Command::FlushUser {
-            user: ext.number.as_str().to_owned(),
+            user: number.to_owned(),
             domain: domain.to_owned(),
         });
         out.push(Command::FlushRegistrations {
             profile: settings.internal_profile.clone(),
-            user: ext.number.as_str().to_owned(),
+            user: number.to_owned(),
             domain: domain.to_owned(),
         });
     }
