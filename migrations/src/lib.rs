@@ -10,6 +10,7 @@ mod m20261128_000001_initial;
 mod m20261206_000001_cdrs;
 mod m20261207_000001_provisioning_links;
 mod m20261208_000001_cdr_rollups;
+mod m20261209_000001_long_texts;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_cdrs::Migration),
             Box::new(m20261207_000001_provisioning_links::Migration),
             Box::new(m20261208_000001_cdr_rollups::Migration),
+            Box::new(m20261209_000001_long_texts::Migration),
         ]
     }
 }

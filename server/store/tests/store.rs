@@ -1070,3 +1070,43 @@ db_test!(
         assert!(globex_snapshot.trunks.is_empty() && globex_snapshot.dids.is_empty());
     }
 );
+
+db_test!(
+    an_apply_of_a_thousand_changes_keeps_its_history,
+    |url: String| async move {
+        let store = open(&url).await;
+        let new = NewOrg {
+            slug: OrgSlug::parse("big").unwrap(),
+            name: CompanyName::parse("Big").unwrap(),
+            sip_domain: SipDomain::parse("pbx.big.test").unwrap(),
+            limits: OrgLimits {
+                max_extensions: 2000,
+                ..OrgLimits::default()
+            },
+        };
+        let org = store
+            .create_org(&new, secrets("big", "pw"))
+            .await
+            .unwrap()
+            .id;
+        for n in 0..1000 {
+            store
+                .create_extension(
+                    org,
+                    &extension(&(10000 + n).to_string(), NoAnswer::Voicemail),
+                )
+                .await
+                .unwrap();
+        }
+        let outcome = apply(&store, org).await.expect("a long history row fits");
+        assert_eq!(outcome.changes.len(), 1000);
+        let history = store.apply_history(org, 1).await.unwrap();
+        assert!(
+            history[0].changes.len() > 65_535,
+            "longer than a MySQL TEXT: {}",
+            history[0].changes.len()
+        );
+        let changes: Vec<Change> = serde_json::from_str(&history[0].changes).unwrap();
+        assert_eq!(changes.len(), 1000);
+    }
+);
