@@ -40,7 +40,7 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     if let Err(refused) = check_freeswitch(&state, peer, &headers) {
-        return refused;
+        return refused.into_response();
     }
     let body = match body {
         Ok(body) => body,

@@ -25,13 +25,39 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
 }
 
-/// Refuses callers outside `freeswitch.allowed_ips` (403) or without the right basic-auth
-/// credentials (401). Shared by every `/fs/*` route.
+/// Why a caller of a `/fs/*` route is turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Outside `freeswitch.allowed_ips`: 403.
+    Address,
+    /// Missing or wrong basic-auth credentials: 401.
+    Credentials,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::Address => (StatusCode::FORBIDDEN, "address not allowed\n").into_response(),
+            Refused::Credentials => {
+                let mut response =
+                    (StatusCode::UNAUTHORIZED, "credentials required\n").into_response();
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"littlepbx\""),
+                );
+                response
+            }
+        }
+    }
+}
+
+/// Refuses callers outside `freeswitch.allowed_ips` or without the right basic-auth
+/// credentials. Shared by every `/fs/*` route.
 pub fn check_freeswitch(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
-) -> Result<(), Response> {
+) -> Result<(), Refused> {
     let allowed = state
         .config()
         .freeswitch
@@ -40,7 +66,7 @@ pub fn check_freeswitch(
         .filter_map(|c| c.parse::<ipnet::IpNet>().ok());
     if !allowed.into_iter().any(|net| net.contains(&peer.ip())) {
         tracing::warn!(%peer, "FreeSWITCH endpoint called from an address not allowed");
-        return Err((StatusCode::FORBIDDEN, "address not allowed\n").into_response());
+        return Err(Refused::Address);
     }
     let fs = &state.config().freeswitch;
     let expected = format!("{}:{}", fs.http_user, fs.http_password.expose());
@@ -52,12 +78,7 @@ pub fn check_freeswitch(
         .unwrap_or_default();
     if !domain::constant_time_eq(&given, expected.as_bytes()) {
         tracing::warn!(%peer, "FreeSWITCH endpoint called with wrong credentials");
-        let mut response = (StatusCode::UNAUTHORIZED, "credentials required\n").into_response();
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"littlepbx\""),
-        );
-        return Err(response);
+        return Err(Refused::Credentials);
     }
     Ok(())
 }
@@ -69,7 +90,7 @@ async fn xml(
     body: Bytes,
 ) -> Response {
     if let Err(refused) = check_freeswitch(&state, peer, &headers) {
-        return refused;
+        return refused.into_response();
     }
     let cache = state.xml_cache();
     if !cache.wait_ready(Duration::from_secs(5)).await {
