@@ -370,19 +370,28 @@ async fn main() {
     let extensions = env_usize("LPBX_BENCH_EXTENSIONS", 100);
     let seconds = env_usize("LPBX_BENCH_SECONDS", 15) as u64;
     let connections = env_usize("LPBX_BENCH_CONNECTIONS", 32);
-    let dir = tempfile::tempdir().unwrap();
-    seed(
-        &format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-        orgs,
-        extensions,
-    )
-    .await;
+    // LPBX_BENCH_DIR keeps the seeded database between runs (seeded once per size).
+    let temp = tempfile::tempdir().unwrap();
+    let dir_path = std::env::var("LPBX_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| temp.path().to_owned());
+    let dir = dir_path.as_path();
+    let db = dir.join("bench.db");
+    let seeded_marker = dir.join(format!("seeded-{orgs}x{extensions}"));
+    if !seeded_marker.exists() {
+        let _ = std::fs::remove_file(&db);
+        std::fs::create_dir_all(dir).unwrap();
+        seed(
+            &format!("sqlite://{}?mode=rwc", db.display()),
+            orgs,
+            extensions,
+        )
+        .await;
+        std::fs::write(&seeded_marker, b"").unwrap();
+    }
 
     let port = free_port();
-    let mut server = start_server(dir.path(), port);
+    let mut server = start_server(dir, port);
     let sip_auth = fixture("10_directory_register_sip_auth.txt");
     let dialplan = fixture("21_dialplan_call_1001_to_1002.txt");
     let started = Instant::now();
@@ -414,7 +423,7 @@ async fn main() {
         lines.push_str(&body);
         lines.push('\n');
     }
-    let bodies = dir.path().join("bodies.txt");
+    let bodies = dir.join("bodies.txt");
     std::fs::write(&bodies, lines).unwrap();
     let (_, user_answer) = post(port, &sip_auth_body(&sip_auth, 7, 3)).await;
     let (_, dialplan_answer) = post(port, &dialplan_body(&dialplan, 7, 3, 4)).await;
@@ -427,23 +436,16 @@ async fn main() {
         dialplan_answer.contains("<context name=\"org_org7\""),
         "{dialplan_answer}"
     );
-    std::fs::create_dir_all(dir.path().join("www")).unwrap();
-    std::fs::write(dir.path().join("www/user.xml"), &user_answer).unwrap();
-    std::fs::write(dir.path().join("www/dialplan.xml"), &dialplan_answer).unwrap();
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    std::fs::write(dir.join("www/user.xml"), &user_answer).unwrap();
+    std::fs::write(dir.join("www/dialplan.xml"), &dialplan_answer).unwrap();
     let nginx_port = free_port();
-    let mut nginx = start_nginx(dir.path(), nginx_port);
+    let mut nginx = start_nginx(dir, nginx_port);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let ours = wrk_script(
-        dir.path(),
-        "ours",
-        "POST",
-        Some(&bodies),
-        &["/fs/xml"],
-        None,
-    );
+    let ours = wrk_script(dir, "ours", "POST", Some(&bodies), &["/fs/xml"], None);
     let static_files = wrk_script(
-        dir.path(),
+        dir,
         "nginx",
         "GET",
         None,
@@ -459,7 +461,7 @@ async fn main() {
     let half_rate = our_max.requests_per_second / 2.0;
     let delay = connections as f64 * 1000.0 / half_rate;
     let half_script = wrk_script(
-        dir.path(),
+        dir,
         "ours-half",
         "POST",
         Some(&bodies),
