@@ -32,11 +32,11 @@ db_test!(
             boss.header("location"),
             format!("/api/v1/orgs/acme/admins/{boss_id}")
         );
-        assert_eq!(boss.json["admin"]["email"], "Boss@acme.example");
+        assert_eq!(boss.json["admin"]["email"], "boss@acme.example", "stored lowercase");
         assert_eq!(boss.json["admin"]["invite_pending"], false);
         assert_eq!(boss.json["invite_url"], serde_json::Value::Null);
         let mut web = app.org_client("acme");
-        assert_eq!(web.login("Boss@acme.example", "first password").await, 200);
+        assert_eq!(web.login("BOSS@acme.example", "first password").await, 200, "any case logs in");
 
         let invited = api
             .post("/orgs/acme/admins", json!({"email": "new@acme.example"}))
@@ -107,7 +107,7 @@ db_test!(
             .iter()
             .map(|a| a["email"].as_str().unwrap())
             .collect();
-        assert_eq!(emails, ["Boss@acme.example", "new@acme.example"]);
+        assert_eq!(emails, ["boss@acme.example", "new@acme.example"]);
         assert_eq!(
             api.get(&format!("/orgs/acme/admins/{boss_id}")).await.json["id"],
             boss_id
