@@ -419,8 +419,10 @@ mod tests {
 
     #[test]
     fn secrets_never_print() {
-        let mut config = Config::default();
-        config.secret_key = Secret::new("c2VjcmV0");
+        let mut config = Config {
+            secret_key: Secret::new("c2VjcmV0"),
+            ..Config::default()
+        };
         config.freeswitch.esl_password = Secret::new("ClueCon");
         let printed = format!("{config:?}");
         assert!(
@@ -432,8 +434,10 @@ mod tests {
 
     #[test]
     fn unknown_database_schemes_are_refused() {
-        let mut config = Config::default();
-        config.database_url = Secret::new("postgres://x/y");
+        let mut config = Config {
+            database_url: Secret::new("postgres://x/y"),
+            ..Config::default()
+        };
         let err = config.validate().unwrap_err().to_string();
         assert!(
             err.contains("unsupported database URL scheme \"postgres\""),
@@ -466,6 +470,8 @@ mod tests {
             "base_domain = \"example.com\"\n[freeswitch]\nesl_address = \"127.0.0.1:9021\"\n",
         )
         .unwrap();
+        // figment's Jail hands its closure errors as `figment::Error`, which is large.
+        #[allow(clippy::result_large_err)]
         figment::Jail::expect_with(|jail| {
             jail.set_env("LITTLEPBX_FREESWITCH__ESL_ADDRESS", "127.0.0.1:7021");
             jail.set_env("LITTLEPBX_LOG", "debug");
@@ -481,8 +487,10 @@ mod tests {
 
     #[test]
     fn mysql_requires_configured_secrets() {
-        let mut config = Config::default();
-        config.database_url = Secret::new("mysql://u:p@127.0.0.1/db");
+        let mut config = Config {
+            database_url: Secret::new("mysql://u:p@127.0.0.1/db"),
+            ..Config::default()
+        };
         let err = ensure_secrets(&mut config).unwrap_err().to_string();
         assert!(err.contains("LITTLEPBX_SECRET_KEY"), "{err}");
     }

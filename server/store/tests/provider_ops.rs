@@ -74,6 +74,9 @@ async fn queued(store: &Store) -> Vec<(Option<OrgId>, String)> {
         .collect()
 }
 
+/// The trunk hosts each command builder call saw: (before, after).
+type Seen = Arc<Mutex<Vec<(Vec<String>, Vec<String>)>>>;
+
 db_test!(
     trunk_commands_see_the_trunks_before_and_after,
     |url: String| async move {
@@ -82,7 +85,7 @@ db_test!(
         let other = new_org(&store, "globex").await;
         let seen = Arc::new(Mutex::new(Vec::new()));
 
-        let record = |seen: &Arc<Mutex<Vec<(Vec<String>, Vec<String>)>>>| {
+        let record = |seen: &Seen| {
             let seen = seen.clone();
             move |before: &[StoredTrunk], after: &[StoredTrunk]| {
                 seen.lock().unwrap().push((hosts(before), hosts(after)));

@@ -244,13 +244,15 @@ impl SmtpServer {
             .arg(maildir.path().join("mail"))
             .spawn()
             .unwrap();
+        // Owned at once, so that `Drop` stops the server on every path below.
+        let server = Self {
+            child,
+            port,
+            maildir,
+        };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Self {
-                    child,
-                    port,
-                    maildir,
-                });
+                return Some(server);
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -18,13 +18,15 @@ pub struct TestApp {
 
 /// Configuration for a test server on `database_url`.
 pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
-    let mut config = Config::default();
-    config.listen = "127.0.0.1:0".parse().expect("address");
-    config.database_url = Secret::new(database_url);
-    config.data_dir = data_dir.to_owned();
-    config.secret_key = Secret::new(littlepbx::secrets::random_key_base64());
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: Secret::new(database_url),
+        data_dir: data_dir.to_owned(),
+        secret_key: Secret::new(littlepbx::secrets::random_key_base64()),
+        web_dir: Some(PathBuf::from("/nonexistent-web-dir")),
+        ..Config::default()
+    };
     config.freeswitch.http_password = Secret::new("fs-test-password");
-    config.web_dir = Some(PathBuf::from("/nonexistent-web-dir"));
     config
 }
 

@@ -1343,7 +1343,10 @@ fn names_agree_with_littlepbx_and_its_renderer() {
         .iter()
         .map(|p| p.attr("name").expect("name").to_owned())
         .collect();
-    assert_eq!(room_profiles, [settings.conference_profile.clone()]);
+    assert_eq!(
+        room_profiles,
+        std::slice::from_ref(&settings.conference_profile)
+    );
     assert_eq!(conference.param("moh-sound"), settings.default_hold_music);
     let vm = parse_xml(&conf.join("autoload_configs/voicemail.conf.xml"));
     let vm_profiles: Vec<_> = vm
@@ -1351,7 +1354,10 @@ fn names_agree_with_littlepbx_and_its_renderer() {
         .iter()
         .map(|p| p.attr("name").expect("name").to_owned())
         .collect();
-    assert_eq!(vm_profiles, [settings.voicemail_profile.clone()]);
+    assert_eq!(
+        vm_profiles,
+        std::slice::from_ref(&settings.voicemail_profile)
+    );
 
     // Ports and the event socket address LittlePBX shows and dials.
     assert_eq!(
