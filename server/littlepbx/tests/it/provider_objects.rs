@@ -32,11 +32,18 @@ db_test!(
             boss.header("location"),
             format!("/api/v1/orgs/acme/admins/{boss_id}")
         );
-        assert_eq!(boss.json["admin"]["email"], "boss@acme.example", "stored lowercase");
+        assert_eq!(
+            boss.json["admin"]["email"], "boss@acme.example",
+            "stored lowercase"
+        );
         assert_eq!(boss.json["admin"]["invite_pending"], false);
         assert_eq!(boss.json["invite_url"], serde_json::Value::Null);
         let mut web = app.org_client("acme");
-        assert_eq!(web.login("BOSS@acme.example", "first password").await, 200, "any case logs in");
+        assert_eq!(
+            web.login("BOSS@acme.example", "first password").await,
+            200,
+            "any case logs in"
+        );
 
         let invited = api
             .post("/orgs/acme/admins", json!({"email": "new@acme.example"}))
