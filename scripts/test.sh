@@ -29,8 +29,9 @@ if ! "$venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
 fi
 export LITTLEPBX_TEST_PYTHON=$PWD/$venv/bin/python
 
-stage "cargo fmt --check"
+stage "cargo fmt --check, clippy"
 cargo fmt --all -- --check
+cargo clippy --workspace --exclude app --all-targets --locked -- -D warnings
 
 stage "cargo test (SQLite and MariaDB)"
 export LITTLEPBX_REQUIRE_MYSQL=1
@@ -44,7 +45,9 @@ fi
 stage "provider API fuzzing (schemathesis)"
 bash scripts/api-fuzz.sh
 
-stage "browser tests"
+stage "browser tests (builds the web app; clippy of the app for wasm32 first)"
+ensure_wasm_toolchain
+cargo clippy -p app --target wasm32-unknown-unknown --locked -- -D warnings
 e2e/run.sh
 
 stage "all tests passed"
