@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 use littlepbx::config::{ensure_secrets, Config};
 use littlepbx::{app, seed, Application};
 
+/// mimalloc instead of glibc's malloc: the XML cache keeps every org's view in memory, and
+/// glibc's per-thread arenas kept hundreds of MB that the start-up load had freed (measured:
+/// 530 MiB resident for 10,000 orgs of 100 extensions with glibc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "littlepbx",
