@@ -10,7 +10,8 @@
 # with a .gz beside it (served precompressed): dist/app.<hash>.css, dist/boot.<hash>.js (picks the
 # bundle by path), and two builds of the app in dist/pkg/: `org` (the org admins' pages, without
 # the admin demo: what org admins load) and `full` (with the provider's admin demo page, loaded on
-# /admin-demo only). Prints the gzip sizes; fails when a bundle's WASM + JS + CSS exceed 400 KB.
+# /admin-demo only; feature `demo-bundle` leaves out the org-only Phones and Statistics pages,
+# whose paths load the org bundle instead). Prints the gzip sizes; fails when a bundle's WASM + JS + CSS exceed 400 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
@@ -77,11 +78,11 @@ build_bundle() {
   mv "$out/$name.js" "$stage/pkg/$bundle_js"
 }
 
-# The org admins' pages (what every org admin loads), and the whole app with the provider's admin
-# demo page, loaded on /admin-demo only.
+# The org admins' pages (what every org admin loads), and the app with the provider's admin demo
+# page, loaded on /admin-demo only (without the org-only pages: feature demo-bundle).
 build_bundle org --no-default-features
 org_js=$bundle_js org_wasm=$bundle_wasm
-build_bundle full
+build_bundle full --features demo-bundle
 full_js=$bundle_js full_wasm=$bundle_wasm
 
 cat style/*.css > "$stage/app.css"

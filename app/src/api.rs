@@ -11,6 +11,11 @@ use api_types::org::{
     LoginRequest, Me, NewExtension, NewPassword, OptionsPatch, OptionsView, OrgInfo, PbxView,
     ResetRequest, ResetResult, RevisionRef, RouteUpdate, CSRF_HEADER,
 };
+use api_types::phones::{FilledGuide, GuideList};
+use api_types::provisioning::{NewProvisioningLink, PhonesView, ProvisioningLink};
+use api_types::stats::{
+    DidsView, ExtensionsView, HoursView, LiveView, Period, RecentCallsView, SummaryView,
+};
 use api_types::{FieldError, Problem};
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
@@ -341,6 +346,87 @@ pub async fn reset() -> Result<ResetResult, ApiError> {
         confirm: "RESET".into(),
     };
     send(Method::POST, "/api/org/reset", &body).await
+}
+
+// --- Phones: help pages and provisioning links ---
+
+/// The org's SIP domain, server, transports and applied extensions (never a password).
+pub async fn phones() -> Result<PhonesView, ApiError> {
+    get("/api/org/phones").await
+}
+
+/// The help pages there are, by kind of device.
+pub async fn phone_guides() -> Result<GuideList, ApiError> {
+    get("/api/org/phones/guides").await
+}
+
+/// One help page, filled for the org and the applied extension `extension`.
+pub async fn phone_guide(id: &str, extension: &str) -> Result<FilledGuide, ApiError> {
+    let path = format!(
+        "/api/org/phones/guides/{}?extension={}",
+        segment(id),
+        segment(extension)
+    );
+    get(&path).await
+}
+
+/// A single-use link (and its QR code) that provisions Linphone for `extension`.
+pub async fn provisioning_link(extension: &str) -> Result<ProvisioningLink, ApiError> {
+    let body = NewProvisioningLink {
+        extension: extension.to_owned(),
+    };
+    send(Method::POST, "/api/org/provisioning-links", &body).await
+}
+
+// --- Statistics (days and hours counted in the browser's time zone) ---
+
+/// The browser's IANA time zone (`Europe/Berlin`), `UTC` if it does not say.
+fn time_zone() -> String {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .filter(|tz| !tz.is_empty())
+        .unwrap_or_else(|| "UTC".into())
+}
+
+fn stats_path(section: &str, period: Period) -> String {
+    format!(
+        "/api/org/stats/{section}?period={}&tz={}",
+        period.as_str(),
+        segment(&time_zone())
+    )
+}
+
+pub async fn stats_summary(period: Period) -> Result<SummaryView, ApiError> {
+    get(&stats_path("summary", period)).await
+}
+
+pub async fn stats_hours(period: Period) -> Result<HoursView, ApiError> {
+    get(&stats_path("hours", period)).await
+}
+
+pub async fn stats_extensions(period: Period) -> Result<ExtensionsView, ApiError> {
+    get(&stats_path("extensions", period)).await
+}
+
+pub async fn stats_dids(period: Period) -> Result<DidsView, ApiError> {
+    get(&stats_path("dids", period)).await
+}
+
+/// Calls newest first, `limit` of them, older than the cursor `before` of the previous page.
+pub async fn recent_calls(limit: u32, before: Option<&str>) -> Result<RecentCallsView, ApiError> {
+    let mut path = format!("/api/org/stats/calls?limit={limit}");
+    if let Some(before) = before {
+        path.push_str("&before=");
+        path.push_str(&segment(before));
+    }
+    get(&path).await
+}
+
+/// Registered phones and calls in progress, from FreeSWITCH (200 also when it is down).
+pub async fn live() -> Result<LiveView, ApiError> {
+    get("/api/org/stats/live").await
 }
 
 /// The provider's REST API (`/api/v1`, bearer key), as the admin demo page uses it.

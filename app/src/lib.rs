@@ -9,11 +9,14 @@
 // The org admins' bundle is built without the admin demo; what only the demo uses is then unused.
 // Lints are checked on the full build.
 #![cfg_attr(not(feature = "admin-demo"), allow(dead_code, unused_imports))]
+// The admin demo's bundle leaves out the org-only pages ([`org_bundle_only`]).
+#![cfg_attr(feature = "demo-bundle", allow(dead_code, unused_imports))]
 
 pub mod api;
 pub mod autosave;
 pub mod components;
 pub mod frame;
+pub mod html;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -30,11 +33,44 @@ pub struct OrgPage {
 }
 
 /// The org admin's pages, in navigation order. Adding a page is one line here.
-pub const ORG_PAGES: &[OrgPage] = &[OrgPage {
-    segment: "",
-    label: "PBX",
-    view: || view! { <pages::pbx::PbxPage/> }.into_any(),
-}];
+pub const ORG_PAGES: &[OrgPage] = &[
+    OrgPage {
+        segment: "",
+        label: "PBX",
+        view: || view! { <pages::pbx::PbxPage/> }.into_any(),
+    },
+    OrgPage {
+        segment: "phones",
+        label: "Phones",
+        view: || org_bundle_only(|| view! { <pages::phones::PhonesPage/> }.into_any()),
+    },
+    OrgPage {
+        segment: "statistics",
+        label: "Statistics",
+        view: || org_bundle_only(|| view! { <pages::stats::StatsPage/> }.into_any()),
+    },
+];
+
+/// A page the bundle of `/admin-demo` (feature `demo-bundle`) leaves out to stay small: there
+/// it loads the page anew, which brings the org bundle (the boot script chooses by path).
+#[cfg(not(feature = "demo-bundle"))]
+fn org_bundle_only(page: impl FnOnce() -> AnyView) -> AnyView {
+    page()
+}
+
+#[cfg(feature = "demo-bundle")]
+fn org_bundle_only(_page: impl FnOnce() -> AnyView) -> AnyView {
+    reload_page();
+    ().into_any()
+}
+
+/// Loads the page anew (the boot script then picks the bundle for its path).
+#[cfg(any(not(feature = "admin-demo"), feature = "demo-bundle"))]
+fn reload_page() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -66,9 +102,7 @@ fn AdminDemoEntry() -> impl IntoView {
 #[cfg(not(feature = "admin-demo"))]
 #[component]
 fn AdminDemoEntry() -> impl IntoView {
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
-    }
+    reload_page();
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(start)]

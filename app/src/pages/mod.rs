@@ -6,6 +6,8 @@ pub mod fields;
 pub mod invite;
 pub mod login;
 pub mod pbx;
+pub mod phones;
+pub mod stats;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
