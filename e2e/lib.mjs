@@ -1,6 +1,7 @@
 // Shared by the browser tests: the server run.sh started, a fresh Chromium per test file,
 // screenshots into e2e/artifacts/, and the page errors every test must not have.
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,8 @@ export const env = {
   get apiKey() { return need('E2E_API_KEY'); },
   get acmePassword() { return need('E2E_ACME_PASSWORD'); },
   get globexPassword() { return need('E2E_GLOBEX_PASSWORD'); },
+  /** FreeSWITCH's basic-auth password for /fs/cdr (user `freeswitch`). */
+  get fsPassword() { return need('E2E_FS_PASSWORD'); },
 };
 
 export const acmeEmail = 'admin@acme.example';
@@ -32,11 +35,12 @@ export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 900 };
 
 /** A fresh browser profile; `errors` collects uncaught page errors and failed app requests. */
-export async function browser(t, { viewport = DESKTOP } = {}) {
+export async function browser(t, { viewport = DESKTOP, timezoneId } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lpbx-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     viewport,
+    timezoneId,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
@@ -68,6 +72,25 @@ export async function login(page, slug, email, password) {
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByRole('heading', { name: 'Extensions' }).waitFor();
+}
+
+/**
+ * A GET to the server for `host` (node's fetch may not set Host, and `*.localhost` names need
+ * not resolve outside the browser).
+ */
+export function getFor(host, p, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port: env.port, path: p, method: 'GET',
+      headers: { host: `${host}:${env.port}`, ...headers },
+    }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** The provider API, as a script would call it. */

@@ -8,7 +8,8 @@
 # Installs what is missing (Debian's chromium, node and npm; the node modules with `npm ci`),
 # builds the server and the web app, starts `littlepbx serve` on a free loopback port with a fresh
 # SQLite database in a temporary directory, seeds the demo org (acme) with known passwords,
-# creates a second org (globex) and its admin through the provider API, runs the tests with
+# creates a second org (globex) and its admin through the provider API (FreeSWITCH's HTTP password
+# is set, so tests can post call records), runs the tests with
 # node's test runner, and stops the server. Screenshots go to e2e/artifacts/ (with the server's
 # log when a test fails). Exits non-zero on any failure.
 set -euo pipefail
@@ -61,6 +62,11 @@ export LITTLEPBX_DATABASE_URL="sqlite://$work/data/littlepbx.db?mode=rwc"
 export LITTLEPBX_WEB_DIR=$root/dist
 export LITTLEPBX_LISTEN=127.0.0.1:0
 export LITTLEPBX_BASE_DOMAIN=localhost
+# FreeSWITCH's password for /fs/xml and /fs/cdr: the statistics tests post call records with it.
+export LITTLEPBX_FREESWITCH__HTTP_PASSWORD=fs-$RANDOM$RANDOM$RANDOM
+# The tests log the same admins in many times a minute; the default (5 a minute per account)
+# would refuse them. The limit itself is tested by the server's tests.
+export LITTLEPBX_WEB__LOGIN_ATTEMPTS=100
 export NO_COLOR=1
 mkdir -p "$work/data"
 
@@ -98,5 +104,5 @@ tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(tests/*.test.mjs)
 echo "==> browser tests against $base" >&2
 E2E_PORT=$port E2E_API_KEY=$api_key E2E_ACME_PASSWORD=$acme_password \
-  E2E_GLOBEX_PASSWORD=$globex_password \
+  E2E_GLOBEX_PASSWORD=$globex_password E2E_FS_PASSWORD=$LITTLEPBX_FREESWITCH__HTTP_PASSWORD \
   node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}"
