@@ -19,24 +19,55 @@ use api_types::provisioning::{
     Phonebook, ProvisionedOrg, ProvisioningConfig, SipAccount, CONFIG_VERSION,
 };
 
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::Writer;
+
 use super::{feature_codes, Directory, Provisioned, Transport, REGISTRATION_EXPIRY_SECS};
 
-/// Escapes text for XML element content and attribute values.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Tenant strings are validated without control characters; never emit one anyway.
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
+/// An XML document written by quick-xml, which escapes every text and attribute value,
+/// indented by two spaces.
+struct XmlDoc(Writer<Vec<u8>>);
+
+impl XmlDoc {
+    fn new() -> Self {
+        Self(Writer::new_with_indent(Vec::with_capacity(4096), b' ', 2))
     }
-    out
+
+    fn start(&mut self, name: &str, attributes: &[(&str, &str)]) {
+        let mut start = BytesStart::new(name);
+        for (key, value) in attributes {
+            start.push_attribute((*key, without_controls(value).as_str()));
+        }
+        self.write(Event::Start(start));
+    }
+
+    fn end(&mut self, name: &str) {
+        self.write(Event::End(BytesEnd::new(name)));
+    }
+
+    /// `<name attributes>text</name>`.
+    fn element(&mut self, name: &str, attributes: &[(&str, &str)], text: &str) {
+        self.start(name, attributes);
+        self.write(Event::Text(BytesText::new(&without_controls(text))));
+        self.end(name);
+    }
+
+    fn write(&mut self, event: Event<'_>) {
+        // Writing into a Vec cannot fail.
+        let _ = self.0.write_event(event);
+    }
+
+    fn finish(self) -> String {
+        let mut out = String::from(XML_DECLARATION);
+        out.push_str(&String::from_utf8_lossy(&self.0.into_inner()));
+        out.push('\n');
+        out
+    }
+}
+
+/// Tenant strings are validated without control characters; never emit one anyway.
+fn without_controls(text: &str) -> String {
+    text.replace(char::is_control, " ")
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -99,24 +130,27 @@ pub fn linphone_xml(p: &Provisioned) -> String {
             ],
         ));
     }
-    let mut out = String::from(XML_DECLARATION);
-    out.push_str(
-        "<config xmlns=\"http://www.linphone.org/xsds/lpconfig.xsd\" \
-         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
-         xsi:schemaLocation=\"http://www.linphone.org/xsds/lpconfig.xsd lpconfig.xsd\">\n",
+    let mut doc = XmlDoc::new();
+    doc.start(
+        "config",
+        &[
+            ("xmlns", "http://www.linphone.org/xsds/lpconfig.xsd"),
+            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
+            (
+                "xsi:schemaLocation",
+                "http://www.linphone.org/xsds/lpconfig.xsd lpconfig.xsd",
+            ),
+        ],
     );
     for (name, entries) in sections {
-        out.push_str(&format!("  <section name=\"{}\">\n", xml_escape(&name)));
+        doc.start("section", &[("name", &name)]);
         for (key, value) in entries {
-            out.push_str(&format!(
-                "    <entry name=\"{key}\" overwrite=\"true\">{}</entry>\n",
-                xml_escape(&value)
-            ));
+            doc.element("entry", &[("name", key), ("overwrite", "true")], &value);
         }
-        out.push_str("  </section>\n");
+        doc.end("section");
     }
-    out.push_str("</config>\n");
-    out
+    doc.end("config");
+    doc.finish()
 }
 
 /// The Acrobits `<account>` document; `password` only when the client sent it.
@@ -138,13 +172,13 @@ pub fn acrobits_xml(p: &Provisioned, password: Option<&str>) -> String {
         ("expires", REGISTRATION_EXPIRY_SECS.to_string()),
         ("voiceMailNumber", p.voicemail_number().to_owned()),
     ]);
-    let mut out = String::from(XML_DECLARATION);
-    out.push_str("<account>\n");
+    let mut doc = XmlDoc::new();
+    doc.start("account", &[]);
     for (key, value) in fields {
-        out.push_str(&format!("  <{key}>{}</{key}>\n", xml_escape(&value)));
+        doc.element(key, &[], &value);
     }
-    out.push_str("</account>\n");
-    out
+    doc.end("account");
+    doc.finish()
 }
 
 /// Our own versioned JSON document.
@@ -186,17 +220,16 @@ pub fn phonebook_json(directory: &Directory) -> Phonebook {
 
 /// The Yealink remote phonebook.
 pub fn yealink_phonebook(directory: &Directory) -> String {
-    let mut out = String::from(XML_DECLARATION);
-    out.push_str("<YealinkIPPhoneDirectory>\n");
+    let mut doc = XmlDoc::new();
+    doc.start("YealinkIPPhoneDirectory", &[]);
     for entry in &directory.entries {
-        out.push_str(&format!(
-            "  <DirectoryEntry>\n    <Name>{}</Name>\n    <Telephone>{}</Telephone>\n  </DirectoryEntry>\n",
-            xml_escape(&entry.name),
-            xml_escape(&entry.number)
-        ));
+        doc.start("DirectoryEntry", &[]);
+        doc.element("Name", &[], &entry.name);
+        doc.element("Telephone", &[], &entry.number);
+        doc.end("DirectoryEntry");
     }
-    out.push_str("</YealinkIPPhoneDirectory>\n");
-    out
+    doc.end("YealinkIPPhoneDirectory");
+    doc.finish()
 }
 
 /// Escapes a vCard text value (RFC 6350 section 3.4).
@@ -384,10 +417,15 @@ mod tests {
     }
 
     #[test]
-    fn xml_escaping_covers_markup_and_quotes() {
+    fn xml_values_are_escaped_and_cannot_add_markup() {
+        let mut doc = XmlDoc::new();
+        doc.element("t", &[("a", "\"/><x y=\"")], "<a href=\"x\">'&'</a>\u{7}");
         assert_eq!(
-            xml_escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;"
+            doc.finish(),
+            format!(
+                "{XML_DECLARATION}<t a=\"&quot;/&gt;&lt;x y=&quot;\">\
+                 &lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt; </t>\n"
+            )
         );
     }
 }

@@ -194,11 +194,9 @@ fn plain_page(status: StatusCode, title: &str, text: &str) -> Response {
     response
 }
 
+/// Escapes text for HTML content and attribute values (XML's five entities are HTML's too).
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    quick_xml::escape::escape(text).into_owned()
 }
 
 #[cfg(test)]
