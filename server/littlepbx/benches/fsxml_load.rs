@@ -408,6 +408,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     eprintln!("server ready after {:.1?}", started.elapsed());
+    let (rss_ready, _) = rss_mib(server.id());
 
     // The request mix, and the answers to size nginx's files like ours.
     let mut rng = rand::thread_rng();
@@ -493,7 +494,7 @@ async fn main() {
         "  littlepbx at half load: {:>6.0} req/s  p50 {:.3} ms  p99 {:.3} ms",
         our_half.requests_per_second, our_half.p50_ms, our_half.p99_ms
     );
-    println!("  littlepbx RSS: {rss_after_max:.0} MiB after max load, {rss_end:.0} MiB at the end, peak {:.0} MiB", peak.max(peak_end));
+    println!("  littlepbx RSS: {rss_ready:.0} MiB when loaded, {rss_after_max:.0} MiB after max load, {rss_end:.0} MiB at the end, peak {:.0} MiB", peak.max(peak_end));
 
     let _ = nginx.kill();
     let _ = nginx.wait();
