@@ -210,16 +210,26 @@ pub fn StatsPage() -> impl IntoView {
                 </div>
                 <p class="muted small window">{move || window_text(stats)}</p>
             </div>
-            <Totals section=stats.summary/>
-            <section class="card" aria-labelledby="hours-title">
-                <h2 id="hours-title">"Busiest hours"</h2>
-                <p class="note" role="status">{stats.hours.status()}</p>
-                <div inner_html=move || stats.hours.data.with(|h| {
-                    h.as_ref().map(|h| chart::hours_html(h, period_label(h.window.period))).unwrap_or_default()
-                })/>
-            </section>
-            <ExtensionTable section=stats.extensions names=names/>
-            <DidTable section=stats.dids/>
+            {html_card("totals-title", "Calls", stats.summary, move || {
+                stats.summary.data.with(|s| s.as_ref().map(totals_html).unwrap_or_default())
+            })}
+            {html_card("hours-title", "Busiest hours", stats.hours, move || {
+                stats.hours.data.with(|h| {
+                    h.as_ref()
+                        .map(|h| chart::hours_html(h, period_label(h.window.period)))
+                        .unwrap_or_default()
+                })
+            })}
+            {html_card("ext-stats-title", "Per extension", stats.extensions, move || {
+                names.with(|names| {
+                    stats.extensions.data.with(|v| {
+                        v.as_ref().map(|v| extensions_html(v, names)).unwrap_or_default()
+                    })
+                })
+            })}
+            {html_card("did-stats-title", "Per phone number", stats.dids, move || {
+                stats.dids.data.with(|v| v.as_ref().map(dids_html).unwrap_or_default())
+            })}
             <calls::RecentCalls names=names/>
             <live::LiveNow section=stats.live/>
         </div>
@@ -246,16 +256,17 @@ fn window_text(stats: Stats) -> String {
     })
 }
 
-#[component]
-fn Totals(section: Section<SummaryView>) -> impl IntoView {
-    let html = move || {
-        section
-            .data
-            .with(|s| s.as_ref().map(totals_html).unwrap_or_default())
-    };
+/// A card of the page: its title, the section's status line, and its content written as HTML
+/// (`aria-busy` while a newer answer loads; the last one stays shown).
+fn html_card<T: Send + Sync + 'static>(
+    title_id: &'static str,
+    title: &'static str,
+    section: Section<T>,
+    html: impl Fn() -> String + Send + 'static,
+) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="totals-title" aria-busy=move || section.busy.get().to_string()>
-            <h2 id="totals-title">"Calls"</h2>
+        <section class="card" aria-labelledby=title_id aria-busy=move || section.busy.get().to_string()>
+            <h2 id=title_id>{title}</h2>
             <p class="note" role="status">{section.status()}</p>
             <div inner_html=html/>
         </section>
@@ -393,43 +404,4 @@ fn dids_html(v: &DidsView) -> String {
         ],
     }
     .write(&rows)
-}
-
-#[component]
-fn ExtensionTable(
-    section: Section<ExtensionsView>,
-    names: Memo<BTreeMap<String, String>>,
-) -> impl IntoView {
-    let html = move || {
-        names.with(|names| {
-            section.data.with(|v| {
-                v.as_ref()
-                    .map(|v| extensions_html(v, names))
-                    .unwrap_or_default()
-            })
-        })
-    };
-    view! {
-        <section class="card" aria-labelledby="ext-stats-title" aria-busy=move || section.busy.get().to_string()>
-            <h2 id="ext-stats-title">"Per extension"</h2>
-            <p class="note" role="status">{section.status()}</p>
-            <div inner_html=html/>
-        </section>
-    }
-}
-
-#[component]
-fn DidTable(section: Section<DidsView>) -> impl IntoView {
-    let html = move || {
-        section
-            .data
-            .with(|v| v.as_ref().map(dids_html).unwrap_or_default())
-    };
-    view! {
-        <section class="card" aria-labelledby="did-stats-title" aria-busy=move || section.busy.get().to_string()>
-            <h2 id="did-stats-title">"Per phone number"</h2>
-            <p class="note" role="status">{section.status()}</p>
-            <div inner_html=html/>
-        </section>
-    }
 }
