@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
 
 out=${LITTLEPBX_WEB_DIR:-dist}
-budget=$((400 * 1024))
+budget=400000 # bytes: 400 KB, counted in thousands
 
 ensure_wasm_toolchain
 
@@ -102,9 +102,11 @@ mv "$stage/boot.js" "$stage/$boot_name"
 sed -e "s|@CSS@|$css_name|; s|@BOOT@|$boot_name|" app/index.html > "$stage/index.html"
 rm -rf "$stage"/bind-*
 
-# Precompressed copies, served when the browser accepts gzip.
+# Precompressed copies, served when the browser accepts gzip: zopfli writes standard gzip,
+# about 5% smaller than gzip -9 (once per build, a few seconds).
+ensure_debian_packages zopfli zopfli
 find "$stage" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.html' \) \
-  -exec gzip -9 -k -n {} \;
+  -exec zopfli --gzip {} \;
 
 # Swap in the new build (the server may be serving the old one).
 mkdir -p "$out"
@@ -127,7 +129,7 @@ for bundle in "org:$org_wasm:$org_js" "full:$full_wasm:$full_js"; do
   IFS=: read -r name wasm js <<< "$bundle"
   total=$(( $(gz "$out/pkg/$wasm") + $(gz "$out/pkg/$js") + $(gz "$out/$css_name") + $(gz "$out/$boot_name") ))
   what=$([ "$name" = org ] && echo "org admins' pages" || echo "with the admin demo")
-  printf '    %-20s WASM + JS + CSS gzip: %d bytes (%d KB; budget 400 KB)\n' "$name ($what)" "$total" $((total / 1024)) >&2
+  printf '    %-20s WASM + JS + CSS gzip: %d bytes (%d KB; budget 400 KB)\n' "$name ($what)" "$total" $((total / 1000)) >&2
   if [ "$total" -gt "$budget" ]; then over=yes; fi
 done
 if [ "$over" = yes ]; then
