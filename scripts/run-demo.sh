@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds LittlePBX and its web app, creates the demo org "acme" in an SQLite database under
-# ./data, and serves everything on http://127.0.0.1:8080 (Ctrl-C stops it).
+# ./data, and serves everything on http://127.0.0.1:8080 (Ctrl-C stops it). The usual LITTLEPBX_*
+# settings apply (e.g. LITTLEPBX_LISTEN, LITTLEPBX_DATABASE_URL).
 #
 #   scripts/run-demo.sh
 #
@@ -16,8 +17,8 @@ bin=target/debug/littlepbx
 
 echo "==> creating the demo org" >&2
 report=$("$bin" seed-demo --admin-password demo-admin-pw --sip-password demo-sip-pw)
-port=${LITTLEPBX_LISTEN##*:}
-port=${port:-8080}
+listen=${LITTLEPBX_LISTEN:-127.0.0.1:8080}
+port=${listen##*:}
 python3 - "$report" "$port" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1]); port = sys.argv[2]

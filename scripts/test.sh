@@ -8,7 +8,8 @@
 #    the tests start themselves, the crash-safety test, the FreeSWITCH templates' install test,
 #    e-mail through a real SMTP server (Python's aiosmtpd) on loopback);
 # 3. the provider API fuzzer (schemathesis against the running server);
-# 4. the browser tests (the web app in headless Chromium against the running server).
+# 4. the browser tests (the web app in headless Chromium against the running server);
+# 5. the README's run command (scripts/run-demo.sh) on a free port with its data in a temp dir.
 # MariaDB tests are required here: a run where they could not run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,5 +50,8 @@ stage "browser tests (builds the web app; clippy of the app for wasm32 first)"
 ensure_wasm_toolchain
 cargo clippy -p app --target wasm32-unknown-unknown --locked -- -D warnings
 e2e/run.sh
+
+stage "the README's run command (scripts/run-demo.sh) starts and lets the demo admin in"
+scripts/test-run-demo.sh
 
 stage "all tests passed"
