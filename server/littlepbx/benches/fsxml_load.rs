@@ -222,7 +222,8 @@ fn start_nginx(dir: &Path, port: u16) -> Child {
     std::fs::write(
         &conf,
         format!(
-            "daemon off; worker_processes 1; pid {pid}; error_log {dir}/nginx-error.log;\n\
+            // One process (no master): killing the child stops nginx, no worker is left behind.
+            "daemon off; master_process off; worker_processes 1; pid {pid}; error_log {dir}/nginx-error.log;\n\
              events {{ worker_connections 1024; }}\n\
              http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;\n\
                client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fcgi;\n\
