@@ -5,7 +5,8 @@
 #   scripts/fs-install.sh --fs-conf-dir DIR --url URL --user USER --password PASSWORD
 #                         [--esl-password PASSWORD] [--url2 URL] [--cdr-url URL] [--cdr-url2 URL]
 #                         [--moh-dir DIR] [--ext-ip IPV4] [--tls] [--fs-group GROUP]
-#   scripts/fs-install.sh --fs-conf-dir DIR --check
+#                         [--sip-port N] [--tls-port N] [--carrier-port N] [--esl-port N]
+#   scripts/fs-install.sh --fs-conf-dir DIR --check [--sip-port N ...]
 #
 #   --fs-conf-dir   FreeSWITCH's configuration directory (the one holding freeswitch.xml),
 #                   e.g. /etc/freeswitch
@@ -26,8 +27,15 @@
 #   --tls           SIP over TLS on the internal profile, port 5061 (certificates: README)
 #   --fs-group      the group FreeSWITCH runs as; the files holding secrets are made readable by
 #                   it only (default: "freeswitch" when that group exists)
+#   --sip-port      phones' SIP port, UDP and TCP (internal profile; default 5060)
+#   --tls-port      phones' SIP over TLS port, used with --tls (default 5061)
+#   --carrier-port  carriers' SIP port (external profile; default 5080)
+#   --esl-port      the event socket's port on 127.0.0.1 (default 8021)
+#                   A port not given keeps the value installed before, else its default. The
+#                   SIP ports and LittlePBX's matching settings are printed on standard output.
 #   --check         validates an installed tree (well-formed XML, no placeholder left, no vanilla
-#                   hole left) and changes nothing
+#                   hole left, four distinct valid ports, and the ports given with it) and
+#                   changes nothing
 #
 # Idempotent: a second run with the same options leaves every file as it was. A file it replaces
 # is kept once as FILE.littlepbx-orig; vanilla files that would open holes (directory users,
@@ -56,6 +64,7 @@ bad() { echo "fs-install: $*" >&2; exit 2; }
 conf='' url='' url2='' cdr_url='' cdr_url2='' user='' password='' esl_password='' moh_dir=''
 ext_ip=auto-nat tls=false fs_group='' check=no
 password_given=no esl_given=no
+declare -A PORT=()   # option name -> value given on the command line
 need() { [ $# -ge 2 ] || bad "$1 needs a value"; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -71,6 +80,7 @@ while [ $# -gt 0 ]; do
     --ext-ip) need "$@"; ext_ip=$2; shift 2 ;;
     --fs-group) need "$@"; fs_group=$2; shift 2 ;;
     --tls) tls=true; shift ;;
+    --sip-port|--tls-port|--carrier-port|--esl-port) need "$@"; PORT[$1]=$2; shift 2 ;;
     --check) check=yes; shift ;;
     -h|--help) usage; exit 0 ;;
     *) bad "unknown option $1 (see --help)" ;;
@@ -92,6 +102,40 @@ is_template() {
   return 1
 }
 is_ours() { [ -f "$1" ] && head -n 1 "$1" | grep -qF "$MARKER"; }
+
+# The four ports: option, the file and parameter that hold it, its default.
+PORT_OPTIONS=(--sip-port --tls-port --carrier-port --esl-port)
+declare -A PORT_FILE=([--sip-port]=sip_profiles/internal.xml [--tls-port]=sip_profiles/internal.xml
+  [--carrier-port]=sip_profiles/external.xml [--esl-port]=autoload_configs/event_socket.conf.xml)
+declare -A PORT_PARAM=([--sip-port]=sip-port [--tls-port]=tls-sip-port [--carrier-port]=sip-port
+  [--esl-port]=listen-port)
+declare -A PORT_DEFAULT=([--sip-port]=5060 [--tls-port]=5061 [--carrier-port]=5080 [--esl-port]=8021)
+valid_port() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && [ "$1" -le 65535 ]; }
+# installed_port OPTION: the value in the installed file (empty when not installed by LittlePBX).
+installed_port() {
+  local f=$conf/${PORT_FILE[$1]} line
+  is_ours "$f" || return 0
+  line=$(grep -m 1 "<param name=\"${PORT_PARAM[$1]}\" value=\"" "$f" || true)
+  line=${line#*value=\"}
+  printf '%s' "${line%%\"*}"
+}
+# port_problems ARRAY: one line per problem of the ports in the associative array ARRAY
+# (option -> value): a value that is not a port, or two options with the same port.
+port_problems() {
+  local -n ports=$1
+  local i j a b
+  for a in "${PORT_OPTIONS[@]}"; do
+    valid_port "${ports[$a]:-}" || echo "$a: '${ports[$a]:-}' is not a port (1-65535)"
+  done
+  for ((i = 0; i < ${#PORT_OPTIONS[@]}; i++)); do
+    for ((j = i + 1; j < ${#PORT_OPTIONS[@]}; j++)); do
+      a=${PORT_OPTIONS[i]} b=${PORT_OPTIONS[j]}
+      if [ -n "${ports[$a]:-}" ] && [ "${ports[$a]}" = "${ports[$b]:-}" ]; then
+        echo "$a and $b are both ${ports[$a]}: every port must be different"
+      fi
+    done
+  done
+}
 
 # XML escaping for attribute values: the five XML characters, `$` (FreeSWITCH's preprocessor
 # expands $${...} before parsing) and `@` (so that no value can form a @PLACEHOLDER@).
@@ -165,6 +209,13 @@ if [ "$check" = yes ]; then
   while IFS= read -r -d '' rel; do
     problem "$rel would be read by FreeSWITCH but is not LittlePBX's (run the install again)"
   done < <(foreign_files)
+  declare -A INSTALLED=()
+  for opt in "${PORT_OPTIONS[@]}"; do INSTALLED[$opt]=$(installed_port "$opt"); done
+  while IFS= read -r line; do problem "installed ports: $line"; done < <(port_problems INSTALLED)
+  for opt in "${!PORT[@]}"; do
+    [ "${PORT[$opt]}" = "${INSTALLED[$opt]}" ] ||
+      problem "$opt is ${INSTALLED[$opt]:-missing} in ${PORT_FILE[$opt]}, not ${PORT[$opt]}"
+  done
   for include in 'autoload_configs/\*.xml' 'dialplan/\*.xml' 'chatplan/\*.xml' 'directory/\*.xml'; do
     grep -q "data=\"$include\"" "$conf/freeswitch.xml" ||
       echo "fs-install --check: warning: freeswitch.xml does not include ${include//\\/}" >&2
@@ -254,6 +305,16 @@ if [ "$ext_ip" != auto-nat ]; then
   done
 fi
 
+# Ports: given, else the ones installed before (so that a second run changes nothing), else the
+# defaults.
+declare -A PORTS=()
+for opt in "${PORT_OPTIONS[@]}"; do
+  PORTS[$opt]=${PORT[$opt]:-$(installed_port "$opt")}
+  [ -n "${PORTS[$opt]}" ] || PORTS[$opt]=${PORT_DEFAULT[$opt]}
+done
+problems=$(port_problems PORTS)
+[ -z "$problems" ] || bad "${problems//$'\n'/; }"
+
 if [ -z "$fs_group" ] && getent group freeswitch >/dev/null 2>&1; then fs_group=freeswitch; fi
 if [ -n "$fs_group" ]; then
   [[ $fs_group =~ ^[A-Za-z_][A-Za-z0-9_.-]*$ ]] || bad "--fs-group is not a group name"
@@ -289,6 +350,10 @@ declare -A V=(
   [ESL_PASSWORD]=$(xml_escape "$esl_password")
   [EXT_IP]=$ext_ip
   [INTERNAL_TLS]=$tls
+  [SIP_PORT]=${PORTS[--sip-port]}
+  [TLS_PORT]=${PORTS[--tls-port]}
+  [CARRIER_PORT]=${PORTS[--carrier-port]}
+  [ESL_PORT]=${PORTS[--esl-port]}
 )
 if [ "$(tls_verify "$cdr_url")" = true ] || [ "$(tls_verify "$cdr_url2")" = true ]; then
   V[CDR_TLS_VERIFY]=true
@@ -398,7 +463,9 @@ if [ "$changed" -gt 0 ] || [ "$moved" -gt 0 ]; then
 fi
 
 # What LittlePBX needs (its environment or littlepbx.toml).
-echo "LITTLEPBX_FREESWITCH__ESL_ADDRESS=127.0.0.1:8021"
+echo "LITTLEPBX_FREESWITCH__ESL_ADDRESS=127.0.0.1:${PORTS[--esl-port]}"
+echo "LITTLEPBX_FREESWITCH__SIP_PORT=${PORTS[--sip-port]}"
+echo "LITTLEPBX_FREESWITCH__SIP_TLS_PORT=${PORTS[--tls-port]}"
 if [ "$esl_generated" = yes ]; then
   echo "LITTLEPBX_FREESWITCH__ESL_PASSWORD=$esl_password"
   echo "fs-install: the event socket password above was generated now and is not printed again" >&2

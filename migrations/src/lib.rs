@@ -11,6 +11,7 @@ mod m20261206_000001_cdrs;
 mod m20261207_000001_provisioning_links;
 mod m20261208_000001_cdr_rollups;
 mod m20261209_000001_long_texts;
+mod m20261210_000001_instances;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_provisioning_links::Migration),
             Box::new(m20261208_000001_cdr_rollups::Migration),
             Box::new(m20261209_000001_long_texts::Migration),
+            Box::new(m20261210_000001_instances::Migration),
         ]
     }
 }

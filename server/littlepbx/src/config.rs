@@ -67,6 +67,8 @@ pub struct Config {
     pub apply_lease_seconds: u32,
     /// Call records older than this many days are deleted (in batches, hourly).
     pub cdr_retention_days: u32,
+    /// How often (milliseconds) the XML cache looks for changes made through other instances.
+    pub xml_cache_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +164,7 @@ impl Default for Config {
             },
             apply_lease_seconds: 15,
             cdr_retention_days: 400,
+            xml_cache_poll_ms: 500,
         }
     }
 }
@@ -223,6 +226,9 @@ impl Config {
             .context("freeswitch settings")?;
         if !(1..=3600).contains(&self.apply_lease_seconds) {
             bail!("apply_lease_seconds must be 1 to 3600");
+        }
+        if !(50..=60_000).contains(&self.xml_cache_poll_ms) {
+            bail!("xml_cache_poll_ms must be 50 to 60000");
         }
         if !(1..=36_500).contains(&self.cdr_retention_days) {
             bail!("cdr_retention_days must be 1 to 36500");
@@ -333,6 +339,7 @@ fn is_config_key(key: &figment::value::UncasedStr) -> bool {
         "web",
         "apply_lease_seconds",
         "cdr_retention_days",
+        "xml_cache_poll_ms",
     ];
     let top = key.as_str().split("__").next().unwrap_or_default();
     FIELDS.iter().any(|field| top.eq_ignore_ascii_case(field))

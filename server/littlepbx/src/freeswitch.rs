@@ -6,6 +6,10 @@
 //! socket is up, so an unreachable FreeSWITCH only delays them. Each instance keeps its own
 //! connection; when several instances run, a command may be delivered twice, which is harmless
 //! because every command we queue is idempotent.
+//!
+//! A command is sent only once every live instance serves the XML epoch it was queued at
+//! (`store::instances`): each command makes FreeSWITCH read something again, and it may ask any
+//! instance, so none may still answer with what was there before.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -249,26 +253,58 @@ pub async fn run_command_delivery(state: AppState) {
         return;
     }
     loop {
+        let mut wait = Duration::from_secs(1);
         if fs.is_connected() {
             match deliver_pending(&state).await {
-                Ok(0) => {}
-                Ok(delivered) => {
+                Ok(Delivery::Idle) => {}
+                Ok(Delivery::Sent(delivered)) => {
                     tracing::info!(delivered, "FreeSWITCH told");
                     continue;
                 }
+                // Look again soon: the instances catch up within their poll interval.
+                Ok(Delivery::WaitingForInstances) => wait = Duration::from_millis(100),
                 Err(err) => tracing::warn!(error = %err, "delivering FreeSWITCH commands"),
             }
         }
-        let _ = tokio::time::timeout(Duration::from_secs(1), fs.queued.notified()).await;
+        let _ = tokio::time::timeout(wait, fs.queued.notified()).await;
     }
 }
 
-/// Sends up to 100 queued commands; returns how many FreeSWITCH answered.
-pub async fn deliver_pending(state: &AppState) -> anyhow::Result<usize> {
+/// What one round of delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Nothing was waiting, or FreeSWITCH stopped answering.
+    Idle,
+    /// FreeSWITCH answered this many commands.
+    Sent(usize),
+    /// The oldest command waits until every live instance serves its epoch.
+    WaitingForInstances,
+}
+
+/// Sends up to 100 queued commands, oldest first, stopping at the first one that some live
+/// instance does not serve yet.
+pub async fn deliver_pending(state: &AppState) -> anyhow::Result<Delivery> {
     let fs = state.freeswitch();
     let pending = state.store().pending_fs_commands(100).await?;
+    if pending.is_empty() {
+        return Ok(Delivery::Idle);
+    }
+    // This instance is one of the live ones; without any report yet, it alone counts.
+    let served = state
+        .store()
+        .lowest_served_epoch()
+        .await?
+        .unwrap_or_else(|| state.xml_cache().served_epoch());
     let mut delivered = 0;
     for command in pending {
+        if command.epoch > served {
+            state.xml_cache().invalidate();
+            return Ok(if delivered == 0 {
+                Delivery::WaitingForInstances
+            } else {
+                Delivery::Sent(delivered)
+            });
+        }
         match fs.api_raw(&command.command).await {
             // Any answer means FreeSWITCH has seen the command; `-ERR no such gateway` after
             // a gateway was removed is the expected answer, not a reason to retry forever.
@@ -301,7 +337,11 @@ pub async fn deliver_pending(state: &AppState) -> anyhow::Result<usize> {
             }
         }
     }
-    Ok(delivered)
+    Ok(if delivered == 0 {
+        Delivery::Idle
+    } else {
+        Delivery::Sent(delivered)
+    })
 }
 
 /// After a gateway was (re)started, its state is read again so the provider sees it change.

@@ -86,6 +86,8 @@ impl Index {
 pub struct XmlCache {
     current: RwLock<Arc<Index>>,
     epoch: std::sync::atomic::AtomicI64,
+    /// This instance's name in the `instances` table (random, new at every start).
+    instance_id: String,
     /// True once the first full load finished; `/fs/xml` waits for it.
     ready: watch::Sender<bool>,
     changed: Notify,
@@ -96,6 +98,7 @@ impl Default for XmlCache {
         Self {
             current: RwLock::new(Arc::new(Index::default())),
             epoch: std::sync::atomic::AtomicI64::new(-1),
+            instance_id: crate::secrets::random_token(16),
             ready: watch::channel(false).0,
             changed: Notify::new(),
         }
@@ -117,6 +120,15 @@ impl XmlCache {
         tokio::time::timeout(timeout, ready.wait_for(|r| *r))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// The XML epoch the current index was loaded at (-1 before the first load).
+    pub fn served_epoch(&self) -> i64 {
+        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
     }
 
     /// Asks the refresher to look for changes now (after a change made by this instance).
@@ -186,8 +198,15 @@ pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnap
 }
 
 /// Loads every org, then keeps the index current. Runs forever.
+///
+/// The instance announces itself before loading (served epoch -1), so that no FreeSWITCH command
+/// queued during the load is sent before this instance serves it, and then reports the epoch it
+/// serves whenever it moves and at least every [`REPORT_EVERY`].
 pub async fn run_refresher(state: AppState) {
+    let cache = state.xml_cache().clone();
+    let mut last_report = None;
     loop {
+        report(&state, &mut last_report).await;
         match full_load(&state).await {
             Ok(()) => break,
             Err(err) => {
@@ -196,12 +215,34 @@ pub async fn run_refresher(state: AppState) {
             }
         }
     }
-    let cache = state.xml_cache().clone();
+    let poll = Duration::from_millis(state.config().xml_cache_poll_ms);
     loop {
-        let _ = tokio::time::timeout(Duration::from_millis(500), cache.changed.notified()).await;
+        report(&state, &mut last_report).await;
+        let _ = tokio::time::timeout(poll, cache.changed.notified()).await;
         if let Err(err) = refresh(&state).await {
             tracing::warn!(error = %format!("{err:#}"), "refreshing the FreeSWITCH configuration cache");
         }
+    }
+}
+
+/// How often an instance reports the epoch it serves when nothing changes (its heartbeat); well
+/// inside `store::instances::LIVENESS_MS`.
+const REPORT_EVERY: Duration = Duration::from_secs(2);
+
+/// Reports the served epoch when it moved since the last report or the last report is old.
+async fn report(state: &AppState, last: &mut Option<(i64, std::time::Instant)>) {
+    let cache = state.xml_cache();
+    let epoch = cache.served_epoch();
+    if last.is_some_and(|(reported, at)| reported == epoch && at.elapsed() < REPORT_EVERY) {
+        return;
+    }
+    match state
+        .store()
+        .report_instance(cache.instance_id(), epoch)
+        .await
+    {
+        Ok(()) => *last = Some((epoch, std::time::Instant::now())),
+        Err(err) => tracing::warn!(error = %err, "reporting the served configuration epoch"),
     }
 }
 

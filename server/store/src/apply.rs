@@ -453,14 +453,19 @@ pub(crate) async fn insert_config<C: ConnectionTrait>(
 }
 
 /// Queues FreeSWITCH commands in the caller's transaction.
-pub(crate) async fn queue_commands<C: ConnectionTrait>(
-    conn: &C,
+///
+/// The commands make FreeSWITCH read again what this transaction changes, so they are stamped
+/// with the XML epoch it commits: delivery waits until every live instance serves it. Callers
+/// bump the epoch (`bump_xml_epoch`) before they queue.
+pub(crate) async fn queue_commands(
+    txn: &DatabaseTransaction,
     org: Option<OrgId>,
     commands: &[String],
 ) -> StoreResult<()> {
     if commands.is_empty() {
         return Ok(());
     }
+    let epoch = crate::snapshot::read_xml_epoch(txn).await?;
     let now = now_ms();
     fs_commands::Entity::insert_many(commands.iter().map(|command| fs_commands::ActiveModel {
         id: sea_orm::ActiveValue::NotSet,
@@ -470,8 +475,9 @@ pub(crate) async fn queue_commands<C: ConnectionTrait>(
         done_at: sea_orm::ActiveValue::Set(None),
         attempts: sea_orm::ActiveValue::Set(0),
         last_error: sea_orm::ActiveValue::Set(None),
+        epoch: sea_orm::ActiveValue::Set(epoch),
     }))
-    .exec(conn)
+    .exec(txn)
     .await?;
     Ok(())
 }

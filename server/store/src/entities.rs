@@ -231,6 +231,24 @@ pub mod fs_commands {
         pub done_at: Option<i64>,
         pub attempts: i32,
         pub last_error: Option<String>,
+        /// The XML epoch the queuing transaction committed: the command may be sent once every
+        /// live instance serves at least this epoch.
+        pub epoch: i64,
+    }
+    no_relations!();
+}
+
+pub mod instances {
+    use sea_orm::entity::prelude::*;
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "instances")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// The XML epoch this instance's cache serves; -1 while it is still loading.
+        pub served_epoch: i64,
+        pub started_at: i64,
+        pub seen_at: i64,
     }
     no_relations!();
 }

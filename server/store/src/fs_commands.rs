@@ -19,6 +19,8 @@ pub struct PendingCommand {
     pub org: Option<OrgId>,
     pub command: String,
     pub attempts: i32,
+    /// Send only once every live instance serves this XML epoch (see `instances`).
+    pub epoch: i64,
 }
 
 impl Store {
@@ -36,6 +38,7 @@ impl Store {
                 org: row.org_id.map(OrgId),
                 command: row.command,
                 attempts: row.attempts,
+                epoch: row.epoch,
             })
             .collect())
     }

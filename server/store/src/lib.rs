@@ -18,6 +18,7 @@ mod convert;
 pub mod draft;
 pub mod entities;
 pub mod fs_commands;
+pub mod instances;
 pub mod jobs;
 pub mod orgs;
 pub mod provisioning;

@@ -387,8 +387,8 @@ impl Store {
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound("organization".into()));
         }
-        queue_commands(&txn, None, fs_commands).await?;
         bump_xml_epoch(&txn).await?;
+        queue_commands(&txn, None, fs_commands).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -40,15 +40,7 @@ impl Store {
 
     /// The global XML epoch: it moves whenever anything FreeSWITCH sees changes.
     pub async fn xml_epoch(&self) -> StoreResult<i64> {
-        let row = self
-            .connection()
-            .query_one_raw(Statement::from_string(
-                self.backend(),
-                "SELECT epoch FROM xml_epoch WHERE id = 1",
-            ))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("xml_epoch row is missing".into()))?;
-        Ok(row.try_get::<i64>("", "epoch")?)
+        read_xml_epoch(self.connection()).await
     }
 
     /// Every org's `xml_version`, to find the snapshots that changed.
@@ -169,4 +161,16 @@ impl Store {
         txn.commit().await?;
         Ok(by_org.into_values().collect())
     }
+}
+
+/// The global XML epoch as `conn` sees it (inside a transaction: including its own bumps).
+pub(crate) async fn read_xml_epoch<C: ConnectionTrait>(conn: &C) -> StoreResult<i64> {
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT epoch FROM xml_epoch WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("xml_epoch row is missing".into()))?;
+    Ok(row.try_get::<i64>("", "epoch")?)
 }

@@ -278,8 +278,8 @@ impl Store {
             None => model.insert(&txn).await?,
         };
         let after = trunks_in(&txn, org).await?;
-        queue_commands(&txn, Some(org), &commands(&before, &after)).await?;
         bump_xml_epoch(&txn).await?;
+        queue_commands(&txn, Some(org), &commands(&before, &after)).await?;
         txn.commit().await?;
         trunk_from_row(&saved)
     }
@@ -324,8 +324,8 @@ impl Store {
                 .await?;
         }
         let after = trunks_in(&txn, org).await?;
-        queue_commands(&txn, Some(org), &commands(&before, &after)).await?;
         bump_xml_epoch(&txn).await?;
+        queue_commands(&txn, Some(org), &commands(&before, &after)).await?;
         txn.commit().await?;
         Ok(())
     }

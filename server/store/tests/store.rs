@@ -1110,3 +1110,50 @@ db_test!(
         assert_eq!(changes.len(), 1000);
     }
 );
+
+db_test!(
+    commands_carry_the_epoch_their_change_committed,
+    |url: String| async move {
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        store
+            .create_extension(acme, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        apply(&store, acme).await.unwrap();
+        let epoch = store.xml_epoch().await.unwrap();
+        let pending = store.pending_fs_commands(10).await.unwrap();
+        assert!(!pending.is_empty());
+        assert!(
+            pending.iter().all(|c| c.epoch == epoch),
+            "{pending:?} should carry epoch {epoch}"
+        );
+    }
+);
+
+db_test!(
+    the_lowest_served_epoch_counts_live_instances_only,
+    |url: String| async move {
+        let store = open(&url).await;
+        assert_eq!(store.lowest_served_epoch().await.unwrap(), None);
+        store.report_instance("first", 7).await.unwrap();
+        store.report_instance("second", -1).await.unwrap();
+        assert_eq!(store.lowest_served_epoch().await.unwrap(), Some(-1));
+        store.report_instance("second", 9).await.unwrap();
+        assert_eq!(store.lowest_served_epoch().await.unwrap(), Some(7));
+        store.report_instance("first", 12).await.unwrap();
+        assert_eq!(store.lowest_served_epoch().await.unwrap(), Some(9));
+        store.remove_instance("second").await.unwrap();
+        assert_eq!(store.lowest_served_epoch().await.unwrap(), Some(12));
+        // An instance that stopped reporting no longer holds anything back.
+        let stale = sea_orm::Statement::from_string(
+            store.backend(),
+            "UPDATE instances SET seen_at = seen_at - 60000, served_epoch = 1 WHERE id = 'first'",
+        );
+        sea_orm::ConnectionTrait::execute_raw(store.connection(), stale)
+            .await
+            .unwrap();
+        store.report_instance("third", 20).await.unwrap();
+        assert_eq!(store.lowest_served_epoch().await.unwrap(), Some(20));
+    }
+);
