@@ -6,7 +6,9 @@
 # 1. formatting check;
 # 2. every Rust test (unit, integration over real HTTP, store on SQLite AND on a private MariaDB
 #    the tests start themselves, the crash-safety test, the FreeSWITCH templates' install test,
-#    e-mail through a real SMTP server (Python's aiosmtpd) on loopback);
+#    e-mail through a real SMTP server (Python's aiosmtpd) on loopback), and the FreeSWITCH tier:
+#    a real FreeSWITCH from ../shared/freeswitch (or LITTLEPBX_FREESWITCH_DIR) with SIPp phones
+#    and carriers (skipped with one line where the tree is missing; required when CI=true);
 # 3. the provider API fuzzer (schemathesis against the running server);
 # 4. the browser tests (the web app in headless Chromium against the running server);
 # 5. the README's run command (scripts/run-demo.sh) on a free port with its data in a temp dir.
@@ -18,7 +20,20 @@ started=$SECONDS
 stage() { echo "==> [$(( (SECONDS - started) / 60 ))m$(( (SECONDS - started) % 60 ))s] $*" >&2; }
 
 stage "system packages"
-ensure_debian_packages mariadbd mariadb-server mariadb mariadb-client
+ensure_debian_packages mariadbd mariadb-server mariadb mariadb-client sipp sip-tester
+
+fs_tree=${LITTLEPBX_FREESWITCH_DIR:-$(cd .. && pwd)/shared/freeswitch}
+if [ -x "$fs_tree/fs-run" ]; then
+  stage "FreeSWITCH's libraries (fs-run deps --install)"
+  if [ "$apt_updated" = no ]; then as_root apt-get update -qq; apt_updated=yes; fi
+  "$fs_tree/fs-run" deps --install >/dev/null
+  export LITTLEPBX_FREESWITCH_DIR=$fs_tree
+elif [ "${CI:-}" = true ]; then
+  echo "no FreeSWITCH test tree at $fs_tree: the FreeSWITCH tier is required in CI" >&2
+  exit 1
+else
+  echo "==> no FreeSWITCH test tree at $fs_tree: the FreeSWITCH tier will be skipped" >&2
+fi
 
 stage "Python packages for the tests (aiosmtpd)"
 venv=target/test-venv
@@ -40,6 +55,10 @@ mkdir -p target
 cargo test --workspace --locked 2>&1 | tee target/test-output.txt
 if ! grep -q '::mariadb ... ok' target/test-output.txt; then
   echo "no MariaDB test ran" >&2
+  exit 1
+fi
+if [ -n "${LITTLEPBX_FREESWITCH_DIR:-}" ] && ! grep -q '^test mariadb::.* \.\.\. ok' target/test-output.txt; then
+  echo "the FreeSWITCH tier did not run" >&2
   exit 1
 fi
 
