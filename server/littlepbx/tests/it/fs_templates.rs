@@ -1436,3 +1436,85 @@ fn names_agree_with_littlepbx_and_its_renderer() {
     let static_chat = std::fs::read_to_string(conf.join("chatplan/default.xml")).expect("read");
     assert!(static_chat.contains(&context_tag));
 }
+
+#[test]
+fn ports_are_options_kept_on_reinstall_and_checked() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let path = conf.to_str().expect("path");
+    let ports = [
+        "--sip-port",
+        "15060",
+        "--tls-port",
+        "15061",
+        "--carrier-port",
+        "15080",
+        "--esl-port",
+        "18021",
+    ];
+    let out = ok(install(conf, &ports));
+    for (key, value) in [
+        ("LITTLEPBX_FREESWITCH__ESL_ADDRESS", "127.0.0.1:18021"),
+        ("LITTLEPBX_FREESWITCH__SIP_PORT", "15060"),
+        ("LITTLEPBX_FREESWITCH__SIP_TLS_PORT", "15061"),
+    ] {
+        assert_eq!(stdout_value(&out, key).as_deref(), Some(value), "{key}");
+    }
+    let installed = || {
+        (
+            profile(conf, "internal").param("sip-port"),
+            profile(conf, "internal").param("tls-sip-port"),
+            profile(conf, "external").param("sip-port"),
+            parse_xml(&conf.join("autoload_configs/event_socket.conf.xml")).param("listen-port"),
+        )
+    };
+    let expected = (
+        "15060".to_owned(),
+        "15061".to_owned(),
+        "15080".to_owned(),
+        "18021".to_owned(),
+    );
+    assert_eq!(installed(), expected);
+
+    // A second run without the options keeps them, byte for byte.
+    let before = snapshot(conf);
+    ok(install(conf, &[]));
+    assert_same_tree(
+        &before,
+        &snapshot(conf),
+        "a re-install without port options",
+    );
+
+    // Invalid or equal ports are refused and change nothing.
+    for bad in [
+        &["--sip-port", "0"][..],
+        &["--esl-port", "65536"],
+        &["--carrier-port", "80a"],
+        &["--carrier-port", "15060"],
+        &["--tls-port", "18021"],
+    ] {
+        let out = install(conf, bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", text(&out));
+        assert_same_tree(&before, &snapshot(conf), &format!("refused {bad:?}"));
+    }
+
+    if validator_available() {
+        let mut args = vec!["--fs-conf-dir", path, "--check"];
+        args.extend_from_slice(&ports);
+        ok(run("fs-install.sh", &args));
+        let out = run(
+            "fs-install.sh",
+            &["--fs-conf-dir", path, "--check", "--sip-port", "5060"],
+        );
+        assert!(!out.status.success(), "--check accepted a wrong port");
+        assert!(text(&out).contains("--sip-port is 15060"), "{}", text(&out));
+        // Two ports made equal by hand are found.
+        let esl = conf.join("autoload_configs/event_socket.conf.xml");
+        let good = std::fs::read_to_string(&esl).expect("read");
+        std::fs::write(&esl, good.replace("\"18021\"", "\"15080\"")).expect("write");
+        let out = check(conf);
+        assert!(!out.status.success(), "--check accepted two equal ports");
+        std::fs::write(&esl, good).expect("write");
+        ok(check(conf));
+    }
+}
