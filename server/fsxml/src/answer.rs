@@ -38,6 +38,10 @@ pub enum AuthCheck {
     /// We refused before looking at the digest (unknown user, realm or host mismatch, suspended
     /// org, blocked source...): FreeSWITCH will refuse (403).
     Refused,
+    /// The user is the org's, but the request addresses something outside the org (another
+    /// domain, a subscription to a non-extension): FreeSWITCH will refuse (403). Not counted
+    /// as a failed password.
+    Forbidden,
 }
 
 impl AuthCheck {
@@ -82,6 +86,17 @@ pub enum Reason {
     LocalStream { streams: usize, omitted_orgs: usize },
     /// A value could not be written safely; the answer fell back to a refusal.
     Unwritable(Unwritable),
+}
+
+impl Reason {
+    /// Whether FreeSWITCH is told to refuse something (authentication, a call, a message):
+    /// worth a log line the provider sees.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Reason::DomainWithoutUser(_) | Reason::DialplanRefused(_) | Reason::ChatplanRefused(_)
+        )
+    }
 }
 
 impl fmt::Display for Reason {

@@ -87,7 +87,7 @@ fn plan<'l>(
         return (Plan::refuse(REJECTED, "a parameter occurs twice"), None);
     }
     if context == settings.public_context {
-        return public(req, lookup);
+        return public(req, lookup, settings);
     }
     let Some((slug, kind)) = names::parse_context(context) else {
         return (Plan::refuse(REJECTED, "context not ours"), None);
@@ -118,10 +118,14 @@ fn guard(req: &Request<'_>, org: &OrgView) -> Result<(), &'static str> {
     }
 }
 
-/// First actions of every call in an org context: mark it and count it.
+/// First actions of every call in an org context: let it be answered (the guard its
+/// authentication set), keep the phone's own SIP headers (`X-`, `P-`...) away from every other
+/// leg and the carrier, mark it and count it.
 fn prelude(org: &OrgView, settings: &Settings) -> Vec<Act> {
     let slug = org.slug().as_str();
     vec![
+        act("unset", names::UNROUTED_GUARD),
+        act("export", "sip_copy_custom_headers=false"),
         act("export", format!("{}={slug}", names::ORG_MARKER)),
         act("limit", format!("hash {} {slug} -1", names::CALLS_REALM)),
         act(
@@ -362,7 +366,14 @@ fn normalize_did(dest: &str) -> Option<String> {
     ok.then(|| format!("+{digits}"))
 }
 
-fn public<'l>(req: &Request<'_>, lookup: &'l impl Lookup) -> (Plan, Option<&'l str>) {
+fn public<'l>(
+    req: &Request<'_>,
+    lookup: &'l impl Lookup,
+    settings: &Settings,
+) -> (Plan, Option<&'l str>) {
+    if let Err(why) = from_a_carrier(req, settings) {
+        return (Plan::refuse(REJECTED, why), None);
+    }
     let Some(did) = req.hunt_destination_number().and_then(normalize_did) else {
         return (Plan::refuse(UNALLOCATED, "not a DID"), None);
     };
@@ -390,16 +401,31 @@ fn public<'l>(req: &Request<'_>, lookup: &'l impl Lookup) -> (Plan, Option<&'l s
     (Plan::route(actions, "DID to org"), slug)
 }
 
+/// Whether the call is a carrier's at all. `public` is the context of the carrier profile, but
+/// sofia also lands a call in it from any profile when its Request-URI names a gateway
+/// (`gw+NAME`, `;gw=NAME`: the gateway's context): a phone that is authenticated on the phones'
+/// profile could reach any org's numbers that way. `sofia_profile_name` is set by sofia, and
+/// a digest user (`sip_auth_username`) is never a carrier.
+fn from_a_carrier(req: &Request<'_>, settings: &Settings) -> Result<(), &'static str> {
+    if req.variable("sofia_profile_name") != Some(settings.external_profile.as_str()) {
+        return Err("not a call from the carrier profile");
+    }
+    // (`user_name` is no sign: sofia sets it from the ACL pseudo-user of a carrier address.)
+    if req.variable("sip_auth_username").is_some() {
+        return Err("an authenticated user is not a carrier");
+    }
+    Ok(())
+}
+
 /// Whether a carrier call may reach this org's DID.
 ///
 /// - A call that came in through a gateway (`sip_gateway`, set by sofia for `gw+NAME` and
 ///   `;gw=NAME`) of **another** org is refused.
-/// - Otherwise it is admitted when its source address (`sip_network_ip`, taken by sofia from
-///   the packet) lies in one of this org's trunk address blocks. This is deliberately not a
-///   comparison with the ACL marker (`lpbx_trunk_org`): carriers serve many orgs from the same
-///   addresses, and the ACL token names only one of them.
-/// - A call through one of this org's gateways that no ACL admitted (possible only when the
-///   external profile does not apply the carrier ACL) is admitted too.
+/// - Otherwise it is admitted only when its source address (`sip_network_ip`, taken by sofia
+///   from the packet) lies in one of this org's trunk address blocks. This is deliberately not
+///   a comparison with the ACL marker (`lpbx_trunk_org`): carriers serve many orgs from the same
+///   addresses, and the ACL token names only one of them. Naming the org's own gateway admits
+///   nothing by itself: anyone can write `gw+NAME`.
 fn admission(req: &Request<'_>, org: &OrgView) -> Result<(), &'static str> {
     let gateway = req.variable("sip_gateway");
     if gateway.is_some_and(|g| !org.owns_gateway(g)) {
@@ -409,11 +435,6 @@ fn admission(req: &Request<'_>, org: &OrgView) -> Result<(), &'static str> {
         .variable("sip_network_ip")
         .and_then(|ip| ip.parse().ok());
     if source.is_some_and(|ip| org.trunk_source(ip)) {
-        return Ok(());
-    }
-    let acl_admitted =
-        req.variable("acl_token").is_some() || req.variable("sip_acl_authed_by").is_some();
-    if gateway.is_some() && !acl_admitted {
         return Ok(());
     }
     Err("source is not a trunk of the DID's org")

@@ -116,7 +116,7 @@ fn user_lookup(
         return without_user(domain, "action not served");
     }
     match plain_user(req, org) {
-        Ok(ext) => render_user(org, ext, settings),
+        Ok(ext) => render_user(org, ext, settings, UserFor::Lookup),
         Err(why) => without_user(domain, why),
     }
 }
@@ -152,6 +152,9 @@ fn sip_auth(req: &Request<'_>, org: &OrgView, settings: &Settings, policy: &impl
         Ok(ok) => ok,
         Err(why) => return without_user(domain, why).with_auth(AuthCheck::Refused),
     };
+    if let Err(why) = check_target(&auth, org) {
+        return without_user(domain, why).with_auth(AuthCheck::Forbidden);
+    }
     let check = if ext
         .a1_hash()
         .is_some_and(|a1| digest_matches_a1(&auth, &a1))
@@ -160,7 +163,7 @@ fn sip_auth(req: &Request<'_>, org: &OrgView, settings: &Settings, policy: &impl
     } else {
         AuthCheck::WrongPassword
     };
-    render_user(org, ext, settings).with_auth(check)
+    render_user(org, ext, settings, UserFor::Authentication).with_auth(check)
 }
 
 fn check_sip_auth<'v, 'r>(
@@ -196,15 +199,36 @@ fn check_sip_auth<'v, 'r>(
     if user != auth.username {
         return Err("username differs from the request user");
     }
-    // A subscription's To is what is watched (presence, dialogs): only the org's own users.
+    let ext = org.extension(auth.username).ok_or("unknown user")?;
+    Ok((ext, auth))
+}
+
+/// What an authenticated request may address: only its own org. Sofia acts on the To of a
+/// request after authentication without asking us again, so the To is checked here:
+/// - a subscription (presence, dialog, message-summary, any `Event`) or PUBLISH watches its To,
+///   and sofia turns a To user `sip+102+other-domain` into a subscription to `102@other-domain`:
+///   the To must be an extension of the org, in the org's domain;
+/// - any other request (INVITE, MESSAGE, REFER...) must be addressed to the org's domain: sofia
+///   looks up calls to pick up by the To user and host (an INVITE with `Call-Info` whose To user
+///   equals its From user), so a foreign To host would reach another org's calls.
+///
+/// A refusal here is not a failed password (the phone may be misconfigured, e.g. a BLF key
+/// for a number that is not an extension), so it does not count towards the lock-out.
+fn check_target(auth: &SipAuth<'_>, org: &OrgView) -> Result<(), &'static str> {
+    let domain = org.domain().as_str();
+    if auth.method.eq_ignore_ascii_case("REGISTER") {
+        return Ok(());
+    }
+    if auth.to_host != domain {
+        return Err("request addressed to another domain");
+    }
     let watches = ["SUBSCRIBE", "PUBLISH"]
         .iter()
         .any(|m| auth.method.eq_ignore_ascii_case(m));
-    if watches && auth.to_host != domain {
-        return Err("subscription to another domain");
+    if watches && org.extension(auth.to_user).is_none() {
+        return Err("subscription to something that is not an extension of the org");
     }
-    let ext = org.extension(auth.username).ok_or("unknown user")?;
-    Ok((ext, auth))
+    Ok(())
 }
 
 /// Recomputes the digest response of a `sip_auth` lookup from the user's a1-hash, so failed
@@ -225,9 +249,23 @@ fn digest_matches_a1(auth: &SipAuth<'_>, a1_hash: &A1Hash) -> bool {
     a1_hash.verifies_digest(&params, auth.response)
 }
 
-fn render_user(org: &OrgView, ext: ExtensionRef<'_>, settings: &Settings) -> Answer {
+/// What a user answer is for: its variables land on different channels.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UserFor {
+    /// `sip_auth`: the variables go onto the channel of the request the phone sent.
+    Authentication,
+    /// Any other lookup (`user_call`: the variables go onto the leg that rings the phone).
+    Lookup,
+}
+
+fn render_user(
+    org: &OrgView,
+    ext: ExtensionRef<'_>,
+    settings: &Settings,
+    purpose: UserFor,
+) -> Answer {
     let mut doc = Doc::new("directory");
-    let written = write_user_doc(&mut doc, org, ext, settings);
+    let written = write_user_doc(&mut doc, org, ext, settings, purpose);
     finish(doc, written, Reason::User, org.domain().as_str())
 }
 
@@ -253,6 +291,7 @@ fn write_user_doc(
     org: &OrgView,
     ext: ExtensionRef<'_>,
     settings: &Settings,
+    purpose: UserFor,
 ) -> Result<(), Unwritable> {
     write_domain_head(doc, org, settings)?;
     doc.open("groups", &[])?;
@@ -260,7 +299,7 @@ fn write_user_doc(
     doc.open("users", &[])?;
     doc.open("user", &[("id", ext.number())])?;
     write_user_params(doc, org, ext)?;
-    write_user_variables(doc, org, ext)?;
+    write_user_variables(doc, org, ext, purpose)?;
     Ok(())
 }
 
@@ -291,8 +330,16 @@ fn write_user_variables(
     doc: &mut Doc,
     org: &OrgView,
     ext: ExtensionRef<'_>,
+    purpose: UserFor,
 ) -> Result<(), Unwritable> {
     doc.open("variables", &[])?;
+    if purpose == UserFor::Authentication {
+        // A call the phone makes is answered by FreeSWITCH only after LittlePBX's dialplan
+        // removed this (see `names::UNROUTED_GUARD`); a call sofia runs without asking the
+        // dialplan (an INVITE with `Replaces`, which intercepts or barges into the call it
+        // names) is hung up the moment it is answered.
+        variable(doc, names::UNROUTED_GUARD, names::UNROUTED_GUARD_ACTION)?;
+    }
     variable(doc, "effective_caller_id_name", ext.display_name())?;
     variable(doc, "effective_caller_id_number", ext.number())?;
     if !org.caller_name.is_empty() {

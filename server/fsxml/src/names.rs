@@ -19,6 +19,13 @@ pub const TRUNK_ORG_MARKER: &str = "lpbx_trunk_org";
 pub const DID_MARKER: &str = "lpbx_did";
 /// The variable carrying the extension number of a directory user.
 pub const EXTENSION_MARKER: &str = "lpbx_ext";
+/// Set on a phone's call by its authentication (`execute_on_answer*` runs when the call is
+/// answered) and removed by the first actions of every org context. Sofia answers an INVITE
+/// carrying `Replaces` with an inline `answer,intercept:<uuid>` (or `sofia_sla`, or whatever
+/// the replaced channel ran) without asking the dialplan, and FreeSWITCH 1.10 has no setting
+/// to refuse it; so the guard is still there and hangs the call up before it reaches anything.
+pub const UNROUTED_GUARD: &str = "execute_on_answer_lpbx_unrouted";
+pub const UNROUTED_GUARD_ACTION: &str = "hangup CALL_REJECTED";
 /// `limit hash <CALLS_REALM> <slug> -1` counts every call of an org.
 pub const CALLS_REALM: &str = "lpbx_calls";
 /// `limit hash <OUTBOUND_REALM> <slug> <max>` caps concurrent calls to the PSTN.

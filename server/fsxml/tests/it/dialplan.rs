@@ -24,8 +24,10 @@ fn org_context_rings_the_extension_of_its_own_domain() {
     assert_eq!(a.reason, Reason::Dialplan("extension"));
     assert_eq!(context_name(&t), "org_acme");
     let actions = t.actions();
-    assert_eq!(actions[0], "export lpbx_org=acme");
-    assert_eq!(actions[1], "limit hash lpbx_calls acme -1");
+    assert_eq!(actions[0], "unset execute_on_answer_lpbx_unrouted");
+    assert_eq!(actions[1], "export sip_copy_custom_headers=false");
+    assert_eq!(actions[2], "export lpbx_org=acme");
+    assert_eq!(actions[3], "limit hash lpbx_calls acme -1");
     assert!(actions.contains(&"bridge user/1001@acme.test".to_owned()));
     assert!(actions.contains(&"set call_timeout=20".to_owned()));
     assert_eq!(actions.last().unwrap(), "voicemail default acme.test 1001");
@@ -374,25 +376,60 @@ fn public_admits_a_carrier_shared_by_two_orgs() {
 }
 
 #[test]
-fn public_gateway_calls_without_acl_are_admitted_only_for_the_gateways_org() {
-    let (a, _) = ask(&carrier_call(
-        "+15550100100",
-        "198.18.0.1",
-        None,
-        Some("acme.in"),
-    ));
-    assert_eq!(a.reason, Reason::Dialplan("DID to org"));
+fn naming_the_orgs_gateway_admits_nothing_by_itself() {
+    // Anyone can write `gw+acme.in`: a source outside acme's blocks is refused, with or
+    // without an ACL token.
+    for token in [None, Some("acme.in.1@x")] {
+        let (a, _) = ask(&carrier_call(
+            "+15550100100",
+            "198.18.0.1",
+            token,
+            Some("acme.in"),
+        ));
+        assert_eq!(
+            a.reason,
+            Reason::DialplanRefused("source is not a trunk of the DID's org"),
+            "{token:?}"
+        );
+    }
     let (a, _) = ask(&carrier_call("+15550100100", "198.18.0.1", None, None));
     assert!(matches!(a.reason, Reason::DialplanRefused(_)));
-    let (a, _) = ask(&carrier_call(
+}
+
+#[test]
+fn public_takes_carrier_calls_only() {
+    let admitted = carrier_call(
         "+15550100100",
-        "198.18.0.1",
-        Some("acme.in.1@x"),
-        Some("acme.in"),
-    ));
-    assert!(
-        matches!(a.reason, Reason::DialplanRefused(_)),
-        "an ACL-admitted source must be in the org's blocks"
+        "203.0.113.9",
+        Some("acme.in.1@trunks.littlepbx.invalid"),
+        None,
+    );
+    assert_eq!(ask(&admitted).0.reason, Reason::Dialplan("DID to org"));
+    // A phone's call that sofia put into `public` because its Request-URI named a gateway
+    // (`gw+NAME`), on the phones' profile or authenticated on the carrier profile.
+    for (key, value, why) in [
+        (
+            "variable_sofia_profile_name",
+            "internal",
+            "not a call from the carrier profile",
+        ),
+        (
+            "variable_sip_auth_username",
+            "101",
+            "an authenticated user is not a carrier",
+        ),
+    ] {
+        let (a, t) = ask(&with_param(&admitted, key, value));
+        assert_eq!(a.reason, Reason::DialplanRefused(why), "{key}={value}");
+        refused_with(&t, "CALL_REJECTED");
+    }
+    // sofia names the carrier's ACL pseudo-user in `user_name`: still a carrier.
+    let (a, _) = ask(&with_param(&admitted, "variable_user_name", "acme.in.1"));
+    assert_eq!(a.reason, Reason::Dialplan("DID to org"));
+    let (a, _) = ask(&without_param(&admitted, "variable_sofia_profile_name"));
+    assert_eq!(
+        a.reason,
+        Reason::DialplanRefused("not a call from the carrier profile")
     );
 }
 

@@ -69,10 +69,21 @@ fn invite_must_match_from_user_and_host() {
     refused(&a, &t);
     let (a, t) = ask(&with_param(&fixture(INVITE), "sip_from_user", "1002"));
     refused(&a, &t);
-    // The To of an INVITE is the callee: another org's host there is fine.
+    // The To of an INVITE must be in the org's domain too: sofia looks up calls to pick up by
+    // the To user and host (an INVITE with Call-Info whose To user equals its From user).
     let (a, t) = ask(&with_param(&fixture(INVITE), "sip_to_host", "globex.test"));
-    assert_eq!(a.reason, Reason::User);
-    assert_eq!(user_ids(&t), ["1001"]);
+    refused(&a, &t);
+    assert_eq!(
+        a.reason,
+        Reason::DomainWithoutUser("request addressed to another domain")
+    );
+    assert_eq!(a.auth, AuthCheck::Forbidden);
+    assert!(!a.auth.is_failure(), "not a failed password");
+    for method in ["MESSAGE", "REFER", "INFO"] {
+        let body = with_param(&fixture(INVITE), "sip_auth_method", method);
+        let (a, t) = ask(&with_param(&body, "sip_to_host", "globex.test"));
+        refused(&a, &t);
+    }
 }
 
 #[test]
@@ -85,10 +96,23 @@ fn subscriptions_watch_only_the_orgs_own_users() {
         "a colleague's presence in the same org"
     );
     assert_eq!(user_ids(&t), ["1001"]);
-    // Busy/idle of another org's phone is not for this phone to watch.
-    let (a, t) = ask(&with_param(&subscribe, "sip_to_host", "globex.test"));
-    refused(&a, &t);
-    assert_eq!(a.auth, AuthCheck::Refused);
+    // Busy/idle of another org's phone is not for this phone to watch, in any form: another
+    // host, sofia's `sip+USER+HOST` user form (watched as USER@HOST), or anything that is not
+    // an extension of the org.
+    for (key, value) in [
+        ("sip_to_host", "globex.test"),
+        ("sip_to_user", "sip+1002+globex.test"),
+        ("sip_to_user", "1002+globex.test"),
+        ("sip_to_user", "park+1002"),
+        ("sip_to_user", "9999"),
+    ] {
+        for method in ["SUBSCRIBE", "PUBLISH", "subscribe"] {
+            let body = with_param(&subscribe, "sip_auth_method", method);
+            let (a, t) = ask(&with_param(&body, key, value));
+            refused(&a, &t);
+            assert_eq!(a.auth, AuthCheck::Forbidden, "{method} {key}={value}");
+        }
+    }
 }
 
 #[test]
@@ -418,4 +442,22 @@ fn domain_only_lookup_has_no_users_and_suspended_gets_bare_domain() {
     );
     let (a, t) = ask(&body.replace("acme.test", "initech.test"));
     refused(&a, &t);
+}
+
+#[test]
+fn only_authentication_answers_carry_the_unrouted_call_guard() {
+    let guard = |tree: &Element| {
+        tree.find_all("variable")
+            .iter()
+            .filter(|v| v.attr("name") == Some("execute_on_answer_lpbx_unrouted"))
+            .map(|v| v.attr("value").unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // The phone's own call: hung up when answered unless the org dialplan removed the guard.
+    let (_, t) = ask(&fixture(INVITE));
+    assert_eq!(guard(&t), ["hangup CALL_REJECTED"]);
+    // The leg that rings a phone (user_call) must not carry it: it is answered by the phone.
+    let (a, t) = ask(&fixture(USER_CALL));
+    assert_eq!(a.reason, Reason::User);
+    assert!(guard(&t).is_empty(), "{}", a.xml);
 }

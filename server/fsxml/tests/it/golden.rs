@@ -113,6 +113,10 @@ fn dialplan_cases() -> Vec<Case> {
         let b = with_param(&base, "Hunt-Context", "public");
         let b = with_param(&b, "variable_domain_name", "trunks.littlepbx.invalid");
         let b = with_param(&b, "variable_sip_network_ip", "203.0.113.9");
+        // A carrier's channel: the carrier profile, no digest user.
+        let b = with_param(&b, "variable_sofia_profile_name", "external");
+        let b = without_param(&b, "variable_user_name");
+        let b = without_param(&b, "variable_sip_auth_username");
         let b = with_param(
             &b,
             "variable_acl_token",

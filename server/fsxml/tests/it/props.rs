@@ -37,6 +37,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
 
 /// Applications a dialplan or chatplan answer may use; `system`, `lua`, `bind_*` never.
 const APPS: &[&str] = &[
+    "unset",
     "export",
     "limit",
     "set",
@@ -53,6 +54,8 @@ const APPS: &[&str] = &[
 
 /// Variable and param names come from us only.
 const NAMES: &[&str] = &[
+    // Our constant guard (names::UNROUTED_GUARD), never a tenant's value.
+    "execute_on_answer_lpbx_unrouted",
     "dial-string",
     "user_context",
     "lpbx_org",

@@ -111,7 +111,18 @@ async fn xml(
             state.sip_guard().record_failure(ip);
         }
     }
-    tracing::debug!(section = ?request.section(), reason = %answer.reason, org = answer.org.as_deref().unwrap_or("-"), "mod_xml_curl");
+    if answer.reason.is_refusal() {
+        // One line per refusal, naming the org and why (cross-org attempts, wrong passwords).
+        tracing::info!(
+            section = ?request.section(),
+            reason = %answer.reason,
+            org = answer.org.as_deref().unwrap_or("-"),
+            source = answer.source.as_deref().unwrap_or("-"),
+            "FreeSWITCH told to refuse"
+        );
+    } else {
+        tracing::debug!(section = ?request.section(), reason = %answer.reason, org = answer.org.as_deref().unwrap_or("-"), "mod_xml_curl");
+    }
     let mut response = answer.xml.into_response();
     response
         .headers_mut()

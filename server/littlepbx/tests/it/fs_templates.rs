@@ -970,6 +970,7 @@ fn profiles_carry_the_security_settings() {
         ("ext-sip-ip", "203.0.113.7"),
         ("ext-rtp-ip", "203.0.113.7"),
         ("context", "default"),
+        ("disable-transfer", "true"),
     ] {
         assert_eq!(internal.param(name), value, "internal {name}");
     }
@@ -1009,6 +1010,8 @@ fn profiles_carry_the_security_settings() {
         ("disable-register", "true"),
         ("log-auth-failures", "true"),
         ("sip-port", "5080"),
+        ("auth-calls-acl-only", "true"),
+        ("disable-transfer", "true"),
     ] {
         assert_eq!(external.param(name), value, "external {name}");
     }
@@ -1247,6 +1250,32 @@ fn check_finds_a_reopened_or_broken_tree() {
     .expect("write");
     assert!(!check(conf).status.success());
     std::fs::remove_file(conf.join("directory/default/1000.xml")).expect("rm");
+    ok(check(conf));
+
+    // A setting that closes a hole between orgs, taken out by hand, is found.
+    for (rel, line) in [
+        (
+            "sip_profiles/internal.xml",
+            r#"<param name="disable-transfer" value="true"/>"#,
+        ),
+        (
+            "sip_profiles/external.xml",
+            r#"<param name="auth-calls-acl-only" value="true"/>"#,
+        ),
+        (
+            "autoload_configs/voicemail.conf.xml",
+            r#"<param name="login-keys" value=""/>"#,
+        ),
+    ] {
+        let path = conf.join(rel);
+        let good = std::fs::read_to_string(&path).expect("read");
+        assert!(good.contains(line), "{rel} lacks {line}");
+        std::fs::write(&path, good.replace(line, "")).expect("write");
+        let out = check(conf);
+        assert!(!out.status.success(), "--check missed {line} in {rel}");
+        assert!(text(&out).contains("lacks"), "{}", text(&out));
+        std::fs::write(&path, &good).expect("write");
+    }
     ok(check(conf));
 
     // A broken file is found.

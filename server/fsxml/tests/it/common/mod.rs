@@ -479,6 +479,11 @@ pub fn carrier_call(did: &str, ip: &str, token: Option<&str>, gateway: Option<&s
         Some("trunks.littlepbx.invalid"),
         Some("x.in.1"),
     );
+    // A carrier's channel: on the carrier profile, with no digest user (the recorded call is a
+    // phone's).
+    body = with_param(&body, "variable_sofia_profile_name", "external");
+    body = without_param(&body, "variable_user_name");
+    body = without_param(&body, "variable_sip_auth_username");
     body = with_param(&body, "variable_sip_network_ip", ip);
     if let Some(t) = token {
         body = with_param(&body, "variable_acl_token", t);
