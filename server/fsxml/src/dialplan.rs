@@ -372,7 +372,13 @@ fn public<'l>(
     settings: &Settings,
 ) -> (Plan, Option<&'l str>) {
     if let Err(why) = from_a_carrier(req, settings) {
-        return (Plan::refuse(REJECTED, why), None);
+        // Named in the log by the org whose number was tried, when it is one.
+        let org = req
+            .hunt_destination_number()
+            .and_then(normalize_did)
+            .and_then(|did| lookup.by_did(&did))
+            .map(|org| org.slug().as_str());
+        return (Plan::refuse(REJECTED, why), org);
     }
     let Some(did) = req.hunt_destination_number().and_then(normalize_did) else {
         return (Plan::refuse(UNALLOCATED, "not a DID"), None);

@@ -12,6 +12,7 @@
 //! is missing the tier is skipped with one line; with `CI=true` that fails the run.
 
 mod fixture;
+mod holes;
 mod scenarios;
 mod sipp;
 mod world;

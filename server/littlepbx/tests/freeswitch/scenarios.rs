@@ -10,10 +10,11 @@ use anyhow::{ensure, Context};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::holes::*;
 use crate::sipp::{self, Account, Answer, Call, Outcome, Running};
 use crate::world::{Backend, Env, Org};
 
-type Scenario = fn(Arc<Env>) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+pub(crate) type Scenario = fn(Arc<Env>) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
 
 macro_rules! scenario {
     ($name:ident) => {
@@ -37,6 +38,9 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(music_on_hold_upload_and_apply_plays_the_orgs_stream),
         scenario!(call_records_of_each_kind_arrive_once_in_the_right_org),
         scenario!(suspending_an_org_drops_its_registrations_and_gateway_only),
+        scenario!(a_phone_cannot_reach_another_orgs_number_by_naming_its_gateway),
+        scenario!(a_phone_cannot_take_over_another_orgs_call_with_replaces),
+        scenario!(a_phones_own_sip_headers_never_reach_the_carrier),
     ];
     let mariadb = [
         scenario!(apply_without_waiting_leaves_calls_of_both_orgs_up),
@@ -59,19 +63,19 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
 // ---------------------------------------------------------------------------------------------
 
 /// The local SIP port of a registered phone.
-fn phone_port(env: &Env, org: &Org, number: &str) -> u16 {
+pub(crate) fn phone_port(env: &Env, org: &Org, number: &str) -> u16 {
     let org_index = if org.slug == "acme" { 0 } else { 10 };
     let ext_index: u16 = number.parse::<u16>().unwrap_or(100) - 100;
     env.ports.agent(org_index + ext_index)
 }
 
 /// A port for a caller that does not register (20..40, one per use in a scenario).
-fn caller_port(env: &Env, n: u16) -> u16 {
+pub(crate) fn caller_port(env: &Env, n: u16) -> u16 {
     env.ports.agent(20 + n)
 }
 
 /// Registers the phone and starts its user agent; the registration answer must be 200.
-fn phone(env: &Env, org: &Org, number: &str, answer: Answer) -> anyhow::Result<Running> {
+pub(crate) fn phone(env: &Env, org: &Org, number: &str, answer: Answer) -> anyhow::Result<Running> {
     let port = phone_port(env, org, number);
     let registered = sipp::register(&org.account(number), env.target(), port, 600)?;
     ensure!(
@@ -83,7 +87,7 @@ fn phone(env: &Env, org: &Org, number: &str, answer: Answer) -> anyhow::Result<R
     sipp::uas(Ipv4Addr::LOCALHOST, port, answer)
 }
 
-fn call_from(from: Account, to: &str, port: u16, hold_ms: u64) -> Call {
+pub(crate) fn call_from(from: Account, to: &str, port: u16, hold_ms: u64) -> Call {
     Call {
         from,
         to_user: to.to_owned(),
@@ -118,12 +122,12 @@ fn carrier_call(env: &Env, source: Ipv4Addr, number: &str, port: u16, hold_ms: u
     }
 }
 
-fn answered(outcome: &Outcome) -> bool {
+pub(crate) fn answered(outcome: &Outcome) -> bool {
     outcome.final_code == Some(200)
 }
 
 /// Waits until `limit_usage hash lpbx_calls <slug>` is `n`.
-fn wait_calls(env: &Env, slug: &str, n: u32) -> anyhow::Result<()> {
+pub(crate) fn wait_calls(env: &Env, slug: &str, n: u32) -> anyhow::Result<()> {
     env.fs
         .wait_for(
             &format!("limit_usage hash lpbx_calls {slug}"),
@@ -253,7 +257,7 @@ fn expect_voicemail(env: &Env, org: &Org, number: &str) -> anyhow::Result<Outcom
     Ok(outcome)
 }
 
-fn tail(text: &str, lines: usize) -> String {
+pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
@@ -412,7 +416,12 @@ async fn outbound_calls_leave_through_the_orgs_own_gateway_only(
 // ---------------------------------------------------------------------------------------------
 
 /// Starts a call 101 -> 102 inside `org` that lasts `hold_ms`, and waits until it is up.
-fn call_in(env: &Env, org: &Org, port_n: u16, hold_ms: u64) -> anyhow::Result<(Running, Running)> {
+pub(crate) fn call_in(
+    env: &Env,
+    org: &Org,
+    port_n: u16,
+    hold_ms: u64,
+) -> anyhow::Result<(Running, Running)> {
     let callee = phone(env, org, "102", Answer::Answer)?;
     let call = call_from(org.account("101"), "102", caller_port(env, port_n), hold_ms);
     let caller = sipp::call(&call, env.target())?;
@@ -423,7 +432,7 @@ fn call_in(env: &Env, org: &Org, port_n: u16, hold_ms: u64) -> anyhow::Result<(R
 
 /// The caller's view of a call it ended itself after its hold time: answered, no BYE from
 /// FreeSWITCH.
-fn ended_by_caller(outcome: &Outcome, what: &str) -> anyhow::Result<()> {
+pub(crate) fn ended_by_caller(outcome: &Outcome, what: &str) -> anyhow::Result<()> {
     ensure!(answered(outcome), "{what}: {outcome:?}");
     ensure!(
         !outcome.requests_received.iter().any(|m| m == "BYE"),

@@ -1,0 +1,166 @@
+//! The SIP-level attacks of one org's phone on another org and on the carrier, each tried on the
+//! real FreeSWITCH: every one must be refused and leave the other org's phones and calls alone.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{ensure, Context};
+use serde_json::Value;
+
+use crate::scenarios::{
+    answered, call_from, call_in, caller_port, ended_by_caller, phone, wait_calls,
+};
+use crate::sipp::{self, Answer, Outcome};
+use crate::world::Env;
+
+/// Refused: a final failure, or answered and hung up by FreeSWITCH at once (the guard on calls
+/// sofia runs without the dialplan).
+fn refused(outcome: &Outcome) -> bool {
+    let hung_up = outcome.requests_received.iter().any(|m| m == "BYE");
+    outcome.final_code.is_some_and(|c| c >= 300) || (answered(outcome) && hung_up)
+}
+
+/// `gw+NAME` in the Request-URI, `;gw=NAME` as a URI parameter, and the same on the carrier
+/// profile with a phone's digest: none reaches another org's number.
+pub async fn a_phone_cannot_reach_another_orgs_number_by_naming_its_gateway(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let globex_101 = phone(&env, &env.globex, "101", Answer::Answer)?;
+    let did = env.globex.did.clone();
+    let sip = env.ports.sip();
+    let attempts = [
+        (
+            "gw+ on the phones' profile",
+            format!("sip:gw+globex.in@127.0.0.1:{sip}"),
+            env.target(),
+        ),
+        (
+            ";gw= on the phones' profile",
+            format!("sip:{did}@127.0.0.1:{sip};gw=globex.in"),
+            env.target(),
+        ),
+        (
+            "gw+ on the carrier profile with a phone's digest",
+            format!("sip:gw+globex.in@127.0.0.1:{}", env.ports.carrier()),
+            env.carrier_target(),
+        ),
+    ];
+    for (n, (what, uri, target)) in attempts.into_iter().enumerate() {
+        let mut call = call_from(env.acme.account("101"), &did, caller_port(&env, 15), 1000);
+        call.request_uri = Some(uri);
+        call.to_header_user = Some(did.clone());
+        let outcome = sipp::call(&call, target)?.wait()?;
+        ensure!(refused(&outcome), "{what} (attempt {n}): {outcome:?}");
+    }
+    let seen = globex_101.stop()?;
+    ensure!(
+        !seen.requests_received.iter().any(|m| m == "INVITE"),
+        "globex's phone rang for acme's phone"
+    );
+    Ok(())
+}
+
+/// The uuid and SIP Call-ID of the channel that rings `user@domain` (its presence id), once
+/// it is up (at most 5 s).
+fn leg_of(env: &Env, user_at_domain: &str) -> anyhow::Result<(String, String)> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let json: Value = serde_json::from_str(&env.fs.api("show channels as json")?)
+            .context("show channels as json")?;
+        let uuid = json["rows"].as_array().and_then(|rows| {
+            rows.iter()
+                .find(|r| r["presence_id"].as_str() == Some(user_at_domain))
+                .and_then(|r| r["uuid"].as_str())
+        });
+        if let Some(uuid) = uuid {
+            let call_id = env.fs.api(&format!("uuid_getvar {uuid} sip_call_id"))?;
+            return Ok((uuid.to_owned(), call_id.trim().to_owned()));
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no channel of {user_at_domain}: {json}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// An INVITE with `Replaces` naming another org's call (by channel uuid, by Call-ID, as the
+/// a-leg): sofia would intercept it without asking LittlePBX. The attacker is hung up, and
+/// globex's call goes on untouched.
+pub async fn a_phone_cannot_take_over_another_orgs_call_with_replaces(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let (globex_caller, globex_callee) = call_in(&env, &env.globex, 16, 9000)?;
+    ensure!(
+        globex_callee.wait_for_request("ACK", Duration::from_secs(5)),
+        "globex's call was not answered"
+    );
+    let target = format!("102@{}", env.globex.domain);
+    let (uuid, call_id) = leg_of(&env, &target)?;
+    let mark = env.fs.log_mark();
+    for replaces in [
+        uuid.clone(),
+        call_id.clone(),
+        format!("{call_id};to-tag=x;from-tag=y"),
+        format!("{uuid};a-leg=true"),
+    ] {
+        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 17), 1500);
+        call.extra_headers = vec![format!("Replaces: {replaces}")];
+        let outcome = sipp::call(&call, env.target())?.wait()?;
+        ensure!(refused(&outcome), "Replaces: {replaces}: {outcome:?}");
+        ensure!(
+            env.fs.api("limit_usage hash lpbx_calls globex")?.trim() == "1",
+            "globex's call is gone after Replaces: {replaces}"
+        );
+    }
+    let log = env.fs.log_since(mark);
+    ensure!(
+        !log.contains("PICKED_OFF"),
+        "a globex leg was picked off:\n{}",
+        crate::scenarios::tail(&log, 30)
+    );
+    ended_by_caller(&globex_caller.wait()?, "globex's call")?;
+    globex_callee.wait_for_request("BYE", Duration::from_secs(5));
+    let callee = globex_callee.stop()?;
+    let byes = callee
+        .requests_received
+        .iter()
+        .filter(|m| *m == "BYE")
+        .count();
+    ensure!(
+        byes == 1,
+        "globex's 102 got {byes} BYEs, not its caller's one"
+    );
+    Ok(())
+}
+
+/// A phone's own headers (`P-Charge-Info` would bill someone else, `X-` headers carry anything)
+/// do not reach the carrier.
+pub async fn a_phones_own_sip_headers_never_reach_the_carrier(env: Arc<Env>) -> anyhow::Result<()> {
+    let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    let mut call = call_from(
+        env.acme.account("101"),
+        "+15557654321",
+        caller_port(&env, 18),
+        500,
+    );
+    call.extra_headers = vec![
+        "P-Charge-Info: <sip:+15550000000@127.0.0.1>".into(),
+        "X-Billing-Account: free".into(),
+    ];
+    let outcome = sipp::call(&call, env.target())?.wait()?;
+    ensure!(answered(&outcome), "the outside call: {outcome:?}");
+    let seen = carrier.stop()?;
+    let invite = seen
+        .received
+        .iter()
+        .find(|m| m.starts_with("INVITE "))
+        .context("the carrier got no INVITE")?;
+    let lower = invite.to_ascii_lowercase();
+    ensure!(
+        !lower.contains("p-charge-info") && !lower.contains("x-billing-account"),
+        "the phone's headers reached the carrier:\n{invite}"
+    );
+    wait_calls(&env, "acme", 0)
+}
