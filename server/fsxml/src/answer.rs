@@ -10,10 +10,10 @@ use crate::{chatplan, config, dialplan, directory};
 
 /// Decisions the server makes outside this crate.
 pub trait Policy {
-    /// True while `ip` is locked out after too many failed SIP authentications. Its
-    /// `sip_auth` lookups are answered with the domain but without the user, which FreeSWITCH
-    /// turns into a 403 without consulting its static files.
-    fn blocked_source(&self, ip: &str) -> bool;
+    /// True while authentications of `user` (`number@domain`) from `ip` are locked out after
+    /// too many failures. Such `sip_auth` lookups are answered with the domain but without the
+    /// user, which FreeSWITCH turns into a 403 without consulting its static files.
+    fn blocked(&self, ip: &str, user: &str) -> bool;
 }
 
 /// A policy that blocks nobody.
@@ -21,7 +21,7 @@ pub trait Policy {
 pub struct AllowAll;
 
 impl Policy for AllowAll {
-    fn blocked_source(&self, _ip: &str) -> bool {
+    fn blocked(&self, _ip: &str, _user: &str) -> bool {
         false
     }
 }
@@ -151,6 +151,9 @@ pub struct Answer {
     /// For `sip_auth` lookups: the address the phone authenticated from (`ip=`), to count
     /// failures per source.
     pub source: Option<String>,
+    /// For `sip_auth` lookups: who authenticated (`number@realm` as the phone sent it), to
+    /// count failures per source and user.
+    pub user: Option<String>,
 }
 
 impl Answer {
@@ -161,6 +164,7 @@ impl Answer {
             auth: AuthCheck::NotApplicable,
             org: None,
             source: None,
+            user: None,
         }
     }
 
@@ -171,6 +175,7 @@ impl Answer {
             auth: AuthCheck::NotApplicable,
             org: None,
             source: None,
+            user: None,
         }
     }
 
@@ -215,6 +220,9 @@ pub fn answer(
     };
     if answer.auth != AuthCheck::NotApplicable {
         answer.source = req.ip().map(str::to_owned);
+        answer.user = req
+            .sip_auth()
+            .map(|auth| format!("{}@{}", auth.username, auth.realm));
     }
     answer
 }

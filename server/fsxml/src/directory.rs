@@ -174,9 +174,6 @@ fn check_sip_auth<'v, 'r>(
     if req.is_ambiguous().is_some() {
         return Err(AMBIGUOUS);
     }
-    if req.ip().is_some_and(|ip| policy.blocked_source(ip)) {
-        return Err("source blocked");
-    }
     if !org.is_active() {
         return Err("org suspended");
     }
@@ -184,6 +181,10 @@ fn check_sip_auth<'v, 'r>(
     let domain = org.domain().as_str();
     if auth.realm != domain || req.key_value() != domain || req.domain() != Some(domain) {
         return Err("realm mismatch");
+    }
+    let user = format!("{}@{domain}", auth.username);
+    if req.ip().is_some_and(|ip| policy.blocked(ip, &user)) {
+        return Err("locked out after failed attempts");
     }
     if req.key() != Some("id") || req.user() != Some(auth.username) {
         return Err("user parameter differs from the digest username");

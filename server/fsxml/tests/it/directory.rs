@@ -144,29 +144,45 @@ fn smuggled_parameters_in_the_raw_key_value_are_refused() {
     refused(&a, &t);
 }
 
-struct Block(&'static str);
+/// Locks out one user at one address.
+struct Block(&'static str, &'static str);
 
 impl Policy for Block {
-    fn blocked_source(&self, ip: &str) -> bool {
-        ip == self.0
+    fn blocked(&self, ip: &str, user: &str) -> bool {
+        ip == self.0 && user == self.1
     }
 }
 
 #[test]
-fn blocked_sources_get_the_domain_without_the_user() {
-    let (a, t) = ask_with(&fixture(REGISTER), &lookup(), &Block("127.0.0.1"));
+fn locked_out_users_get_the_domain_without_the_user() {
+    let locked = Block("127.0.0.1", "1001@acme.test");
+    let (a, t) = ask_with(&fixture(REGISTER), &lookup(), &locked);
     refused(&a, &t);
-    assert_eq!(a.reason, Reason::DomainWithoutUser("source blocked"));
+    assert_eq!(
+        a.reason,
+        Reason::DomainWithoutUser("locked out after failed attempts")
+    );
     assert_eq!(a.auth, AuthCheck::Refused);
     assert_eq!(
-        a.source.as_deref(),
-        Some("127.0.0.1"),
-        "the server counts per source"
+        (a.source.as_deref(), a.user.as_deref()),
+        (Some("127.0.0.1"), Some("1001@acme.test")),
+        "the server counts per source and user"
     );
-    // Only authentication is blocked: the bridge lookup still works.
-    let (a, _) = ask_with(&fixture(USER_CALL), &lookup(), &Block("127.0.0.1"));
+    // Only authentication is locked: the bridge lookup still works.
+    let (a, _) = ask_with(&fixture(USER_CALL), &lookup(), &locked);
     assert_eq!(a.reason, Reason::User);
-    let (a, _) = ask_with(&fixture(REGISTER), &lookup(), &Block("10.0.0.1"));
+    // Another address, or another user at the same address, is not affected.
+    let (a, _) = ask_with(
+        &fixture(REGISTER),
+        &lookup(),
+        &Block("10.0.0.1", "1001@acme.test"),
+    );
+    assert_eq!(a.auth, AuthCheck::Verified);
+    let (a, _) = ask_with(
+        &fixture(REGISTER),
+        &lookup(),
+        &Block("127.0.0.1", "1002@acme.test"),
+    );
     assert_eq!(a.auth, AuthCheck::Verified);
 }
 

@@ -106,9 +106,12 @@ async fn xml(
     };
     let index = cache.current();
     let answer = fsxml::answer(&request, &*index, state.fs_settings(), &**state.sip_guard());
-    if answer.auth.is_failure() {
-        if let Some(ip) = &answer.source {
-            state.sip_guard().record_failure(ip);
+    if let Some(ip) = &answer.source {
+        if answer.auth.is_failure() {
+            let user = answer.user.as_deref().unwrap_or("-");
+            state.sip_guard().record_failure(ip, user);
+        } else if answer.auth == fsxml::AuthCheck::Verified {
+            state.sip_guard().record_success(ip);
         }
     }
     if answer.reason.is_refusal() {

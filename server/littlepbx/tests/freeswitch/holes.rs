@@ -164,3 +164,40 @@ pub async fn a_phones_own_sip_headers_never_reach_the_carrier(env: Arc<Env>) -> 
     );
     wait_calls(&env, "acme", 0)
 }
+
+/// Wrong passwords for one user from an office's address (as a spoofing attacker can send them)
+/// lock that user out at that address, with a log line the provider can act on; the office's
+/// other phones keep registering.
+pub async fn guessing_a_password_locks_out_that_user_there_not_the_office(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let port = caller_port(&env, 19);
+    let working = sipp::register(&env.acme.account("101"), env.target(), port, 600)?;
+    ensure!(working.final_code == Some(200), "{working:?}");
+    let mut guess = env.acme.account("102");
+    guess.password = "guess".into();
+    for n in 0..5 {
+        let outcome = sipp::register(&guess, env.target(), port, 600)?;
+        ensure!(outcome.final_code == Some(403), "guess {n}: {outcome:?}");
+    }
+    let right = sipp::register(&env.acme.account("102"), env.target(), port, 600)?;
+    ensure!(
+        right.final_code == Some(403),
+        "102 is not locked out at this address: {right:?}"
+    );
+    let other = sipp::register(&env.acme.account("101"), env.target(), port, 600)?;
+    ensure!(
+        other.final_code == Some(200),
+        "the office's other phone was locked out too: {other:?}"
+    );
+    let log = env.pbx_log_text(0);
+    let line = log
+        .lines()
+        .find(|l| l.contains("locked out at this address"))
+        .context("no lock-out line in LittlePBX's log")?;
+    ensure!(
+        line.contains(&format!("102@{}", env.acme.domain)) && line.contains("127.0.0.1"),
+        "the lock-out line names neither the user nor the address: {line}"
+    );
+    Ok(())
+}

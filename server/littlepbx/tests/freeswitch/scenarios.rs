@@ -41,6 +41,8 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_phone_cannot_reach_another_orgs_number_by_naming_its_gateway),
         scenario!(a_phone_cannot_take_over_another_orgs_call_with_replaces),
         scenario!(a_phones_own_sip_headers_never_reach_the_carrier),
+        // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
+        scenario!(guessing_a_password_locks_out_that_user_there_not_the_office),
     ];
     let mariadb = [
         scenario!(apply_without_waiting_leaves_calls_of_both_orgs_up),

@@ -76,6 +76,16 @@ impl Env {
         }
     }
 
+    /// Everything LittlePBX instance `n` logged so far.
+    pub fn pbx_log_text(&self, n: usize) -> String {
+        self.pbx
+            .lock()
+            .ok()
+            .and_then(|all| all.get(n).map(|p| std::fs::read_to_string(&p.log)))
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    }
+
     /// The log of LittlePBX instance `n`, for failure messages.
     pub fn pbx_log(&self, n: usize) -> String {
         self.pbx

@@ -164,24 +164,28 @@ db_test!(only_freeswitch_may_ask, |url: String| async move {
     assert_eq!(response.status(), 403);
 });
 
-db_test!(a_guessing_source_is_locked_out, |url: String| async move {
-    let app = spawn_app(&url).await;
-    acme(&app).await;
-    let right = fixture("10_directory_register_sip_auth.txt");
-    eventually(&app, &right, |x| x.contains("<user id=\"1001\"")).await;
-    let wrong = fixture("14_directory_register_wrong_password.txt");
-    for _ in 0..littlepbx::sip_guard::MAX_FAILURES {
-        assert_eq!(post_xml(&app, &wrong).await.0, 200);
+db_test!(
+    a_guessed_user_is_locked_out_at_the_guessing_source,
+    |url: String| async move {
+        let app = spawn_app(&url).await;
+        acme(&app).await;
+        let right = fixture("10_directory_register_sip_auth.txt");
+        eventually(&app, &right, |x| x.contains("<user id=\"1001\"")).await;
+        let wrong = fixture("14_directory_register_wrong_password.txt");
+        for _ in 0..littlepbx::sip_guard::MAX_USER_FAILURES {
+            assert_eq!(post_xml(&app, &wrong).await.0, 200);
+        }
+        // That user from the same source, even with the right password, is now refused: the
+        // domain without the user.
+        let (_, xml) = post_xml(&app, &right).await;
+        assert!(xml.contains("<domain name=\"acme.test\""), "{xml}");
+        assert!(!xml.contains("<user id=\"1001\""), "{xml}");
+        // Another source is not affected.
+        let other = right.replace("&ip=127.0.0.1", "&ip=192.0.2.50");
+        let (_, xml) = post_xml(&app, &other).await;
+        assert!(xml.contains("<user id=\"1001\""), "{xml}");
     }
-    // The same source with the right password is now refused: the domain without the user.
-    let (_, xml) = post_xml(&app, &right).await;
-    assert!(xml.contains("<domain name=\"acme.test\""), "{xml}");
-    assert!(!xml.contains("<user id=\"1001\""), "{xml}");
-    // Another source is not affected.
-    let other = right.replace("&ip=127.0.0.1", "&ip=192.0.2.50");
-    let (_, xml) = post_xml(&app, &other).await;
-    assert!(xml.contains("<user id=\"1001\""), "{xml}");
-});
+);
 
 db_test!(
     another_instance_serves_an_apply_within_a_second,
