@@ -23,10 +23,21 @@ stage "system packages"
 ensure_debian_packages mariadbd mariadb-server mariadb mariadb-client sipp sip-tester
 
 fs_tree=${LITTLEPBX_FREESWITCH_DIR:-$(cd .. && pwd)/shared/freeswitch}
+# Every library FreeSWITCH's binaries and modules link to is found, or those that are not are
+# installed from Debian's packages.
+fs_libraries_missing() {
+  local f
+  for f in "$fs_tree"/bin/* "$fs_tree"/lib/* "$fs_tree"/mod/*.so; do
+    ldd "$f" 2>/dev/null | grep -q 'not found' && return 0
+  done
+  return 1
+}
 if [ -x "$fs_tree/fs-run" ]; then
-  stage "FreeSWITCH's libraries (fs-run deps --install)"
-  if [ "$apt_updated" = no ]; then as_root apt-get update -qq; apt_updated=yes; fi
-  "$fs_tree/fs-run" deps --install >/dev/null
+  if fs_libraries_missing; then
+    stage "FreeSWITCH's libraries (fs-run deps --install)"
+    if [ "$apt_updated" = no ]; then as_root apt-get update -qq; apt_updated=yes; fi
+    "$fs_tree/fs-run" deps --install >/dev/null
+  fi
   export LITTLEPBX_FREESWITCH_DIR=$fs_tree
 elif [ "${CI:-}" = true ]; then
   echo "no FreeSWITCH test tree at $fs_tree: the FreeSWITCH tier is required in CI" >&2
