@@ -201,3 +201,73 @@ pub async fn guessing_a_password_locks_out_that_user_there_not_the_office(
     );
     Ok(())
 }
+
+/// Subscriptions (dialog, presence, message-summary) to another org's phone in sofia's
+/// `sip+USER+HOST` form, or to something that is not an extension, are refused and bring no
+/// NOTIFY; a colleague in the same org can be watched.
+pub async fn a_phone_cannot_watch_another_orgs_phones(env: Arc<Env>) -> anyhow::Result<()> {
+    let port = caller_port(&env, 20);
+    let acme_101 = env.acme.account("101");
+    let foreign = format!("sip+102+{}", env.globex.domain);
+    for event in ["dialog", "presence", "message-summary"] {
+        for target in [foreign.as_str(), "9999"] {
+            let outcome = sipp::subscribe(&acme_101, env.target(), port, target, event, 600)?;
+            ensure!(
+                outcome.final_code.is_some_and(|c| c >= 400),
+                "{event} subscription to {target}: {outcome:?}"
+            );
+            ensure!(
+                !outcome.requests_received.iter().any(|m| m == "NOTIFY"),
+                "{event} subscription to {target} was notified"
+            );
+        }
+        let own = sipp::subscribe(&acme_101, env.target(), port, "102", event, 600)?;
+        ensure!(
+            matches!(own.final_code, Some(200 | 202)),
+            "{event} subscription to a colleague: {own:?}"
+        );
+        sipp::subscribe(&acme_101, env.target(), port, "102", event, 0)?;
+    }
+    let log = env.pbx_log_text(0);
+    ensure!(
+        log.lines().any(|l| l.contains("FreeSWITCH told to refuse")
+            && l.contains("subscription to something that is not an extension")
+            && l.contains("acme")),
+        "no log line names acme and the reason"
+    );
+    Ok(())
+}
+
+/// REFER, the "nightmare transfer" to any host included, is refused: no INVITE leaves for the
+/// Refer-To host, and the call goes on.
+pub async fn refer_is_refused_and_nothing_leaves_for_its_target(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let attacker_port = env.ports.agent(57);
+    let attacker = sipp::uas(Ipv4Addr::LOCALHOST, attacker_port, Answer::Answer)?;
+    let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
+    for refer_to in [
+        format!(
+            "<sip:+88212345@127.0.0.1:{attacker_port}?Replaces=nosuchcall%3Bto-tag%3D1%3Bfrom-tag%3D2>"
+        ),
+        format!("<sip:+88212345@127.0.0.1:{attacker_port}>"),
+        format!("<sip:101@{}>", env.globex.domain),
+    ] {
+        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 21), 2000);
+        call.refer_to = Some(refer_to.clone());
+        let outcome = sipp::call(&call, env.target())?.wait()?;
+        ended_by_caller(&outcome, &format!("the call with REFER {refer_to}"))?;
+        ensure!(
+            outcome.refer_code.is_some_and(|c| c >= 400),
+            "REFER {refer_to} answered {:?}",
+            outcome.refer_code
+        );
+    }
+    callee.stop()?;
+    let seen = attacker.stop()?;
+    ensure!(
+        !seen.requests_received.iter().any(|m| m == "INVITE"),
+        "an INVITE left FreeSWITCH for the Refer-To host"
+    );
+    Ok(())
+}

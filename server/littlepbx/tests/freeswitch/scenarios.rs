@@ -41,6 +41,8 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_phone_cannot_reach_another_orgs_number_by_naming_its_gateway),
         scenario!(a_phone_cannot_take_over_another_orgs_call_with_replaces),
         scenario!(a_phones_own_sip_headers_never_reach_the_carrier),
+        scenario!(a_phone_cannot_watch_another_orgs_phones),
+        scenario!(refer_is_refused_and_nothing_leaves_for_its_target),
         // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
         scenario!(guessing_a_password_locks_out_that_user_there_not_the_office),
     ];
@@ -101,6 +103,7 @@ pub(crate) fn call_from(from: Account, to: &str, port: u16, hold_ms: u64) -> Cal
         authenticate: true,
         hold_ms,
         timeout_s: 30,
+        refer_to: None,
     }
 }
 
@@ -121,6 +124,7 @@ fn carrier_call(env: &Env, source: Ipv4Addr, number: &str, port: u16, hold_ms: u
         authenticate: false,
         hold_ms,
         timeout_s: 30,
+        refer_to: None,
     }
 }
 

@@ -49,6 +49,19 @@ const FAILURES: &[u16] = &[
 /// Digest challenges that a client holding credentials answers.
 const CHALLENGES: &[u16] = &[401, 407];
 
+/// Positive final answers to SUBSCRIBE and REFER (202 Accepted, or 200).
+const ACCEPTED: &[u16] = &[202, 200];
+
+/// How long a SUBSCRIBE run waits for (further) NOTIFYs after the final answer.
+const NOTIFY_WINDOW_MS: u64 = 1000;
+
+/// How long an answered call waits before it sends its REFER.
+const REFER_DELAY_MS: u64 = 500;
+
+/// CSeq of the REFER (the INVITE took 1 or 2, the BYE takes 10); its authenticated
+/// resend takes the next one.
+const REFER_CSEQ: u32 = 3;
+
 /// A SIP user agent identity.
 #[derive(Clone, Debug)]
 pub struct Account {
@@ -73,13 +86,18 @@ pub struct Outcome {
     /// Call-ID) count: a stray retransmission from an earlier call on the port does not.
     pub responses: Vec<u16>,
     /// Request methods received from FreeSWITCH, in order (e.g. ["BYE"],
-    /// ["INVITE", "ACK", "BYE"]).
+    /// ["INVITE", "ACK", "BYE"], ["NOTIFY"]). In a run that sent requests only those within
+    /// its own Call-IDs count: not the NOTIFYs of an earlier run's subscription to the port.
     pub requests_received: Vec<String>,
     /// Every received message as text (for assertions on headers and for failure messages),
     /// strays included.
     pub received: Vec<String>,
-    /// The final response (>= 200) to the INVITE or REGISTER this run sent, if any.
+    /// The final response (>= 200) to the INVITE, REGISTER or SUBSCRIBE this run sent, if
+    /// any (the last one, i.e. the answer to the authenticated resend after a challenge).
     pub final_code: Option<u16>,
+    /// The final response to the REFER a call sent (202, 403...), the last one as for
+    /// final_code; None when no REFER was sent or it got no final answer.
+    pub refer_code: Option<u16>,
 }
 
 /// How the caller ends an answered call.
@@ -112,6 +130,10 @@ pub struct Call {
     pub hold_ms: u64,
     /// Global sipp timeout.
     pub timeout_s: u64,
+    /// When answered: after 500 ms (counted in hold_ms) send an in-dialog REFER with this
+    /// Refer-To value (e.g. "<sip:102@pbx.acme.localhost>"), answer a challenge to it if
+    /// `authenticate`, record its answer in Outcome::refer_code and go on with the hold.
+    pub refer_to: Option<String>,
 }
 
 /// What a phone or carrier does with an INVITE.
@@ -262,6 +284,58 @@ pub fn register(
     let xml = register_scenario(account, expires);
     let args = uac_args(target, Some(account));
     start(&xml, Ipv4Addr::LOCALHOST, local_port, 10, &args)?.wait()
+}
+
+/// SUBSCRIBE from local 127.0.0.1:`local_port` to sip:`to_uri_user`@domain for `event`
+/// ("presence", "dialog", "message-summary"...), with a fitting Accept, Expires `expires`
+/// (0 = unsubscribe) and Contact sip:user@127.0.0.1:local_port, answering a 401/407 with
+/// digest. After an accepting answer (202/200) it answers FreeSWITCH's NOTIFYs with 200 until
+/// none came for 1 s; they show in requests_received. Returns when done (timeout 10 s).
+/// final_code is the SUBSCRIBE's final answer as for `register`: FreeSWITCH 1.10 answers 202,
+/// 401 (without a new challenge) to a wrong password, 489 to an unknown event.
+///
+/// The Call-ID is made of user, to_uri_user, event and local_port, so an unsubscribe with the
+/// same arguments ends the subscription that an earlier call made: FreeSWITCH finds it by
+/// Call-ID. (With a new Call-ID it would answer 202 and a "terminated" NOTIFY, and the old
+/// subscription would go on sending NOTIFYs to the port until it expires.)
+pub fn subscribe(
+    account: &Account,
+    target: Target,
+    local_port: u16,
+    to_uri_user: &str,
+    event: &str,
+    expires: u32,
+) -> Result<Outcome> {
+    let xml = subscribe_scenario(account, to_uri_user, event, expires);
+    let mut args = uac_args(target, Some(account));
+    // A NOTIFY that overtakes the 202 is answered rather than taken as unexpected.
+    args.push("-aa".into());
+    let call_id = subscription_call_id(account, to_uri_user, event, local_port);
+    args.extend(["-cid_str".into(), call_id]);
+    start(&xml, Ipv4Addr::LOCALHOST, local_port, 10, &args)?.wait()
+}
+
+/// The Call-ID of `subscribe`'s subscription (sipp's -cid_str: '%' would be a keyword there,
+/// so anything but letters, digits and "-._+" becomes "_").
+fn subscription_call_id(account: &Account, to_uri_user: &str, event: &str, port: u16) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-._+".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    format!(
+        "sub-{}-{}-{}-{port}@{}",
+        clean(&account.user),
+        clean(to_uri_user),
+        clean(event),
+        clean(&account.domain)
+    )
 }
 
 /// Starts an outgoing call in the background.
@@ -431,8 +505,25 @@ fn final_response(
     on_ok: &str,
     rrs: bool,
 ) -> String {
+    final_response_with(stage, on_challenge, on_fail, on_ok, rrs, &[], "")
+}
+
+/// final_response that also takes `also_ok` (e.g. 202) to `on_ok`, and first tries the
+/// optional recvs in `interrupts` (requests FreeSWITCH may send meanwhile, e.g. a BYE).
+fn final_response_with(
+    stage: &str,
+    on_challenge: Option<&str>,
+    on_fail: &str,
+    on_ok: &str,
+    rrs: bool,
+    also_ok: &[u16],
+    interrupts: &str,
+) -> String {
     let wait = format!("{stage}_wait");
-    let mut xml = format!("<label id=\"{wait}\"/>\n");
+    let mut xml = format!("<label id=\"{wait}\"/>\n{interrupts}");
+    for code in also_ok.iter().filter(|&&code| code != 200) {
+        xml += &format!("<recv response=\"{code}\" optional=\"true\" next=\"{on_ok}\"/>\n");
+    }
     for code in PROVISIONAL {
         xml += &format!("<recv response=\"{code}\" optional=\"true\" next=\"{wait}\"/>\n");
     }
@@ -477,6 +568,55 @@ fn register_scenario(account: &Account, expires: u32) -> String {
     body += &final_response("r2", None, "end", "end", false);
     body += "<label id=\"end\"/>\n";
     scenario("register", &body)
+}
+
+/// The Accept header value for a SUBSCRIBE to `event` (parameters ignored), None if unknown.
+fn accept_for(event: &str) -> Option<&'static str> {
+    let package = event.split(';').next().unwrap_or_default().trim();
+    match package.to_ascii_lowercase().as_str() {
+        "presence" => Some("application/pidf+xml"),
+        "dialog" => Some("application/dialog-info+xml"),
+        "message-summary" => Some("application/simple-message-summary"),
+        "presence.winfo" => Some("application/watcherinfo+xml"),
+        "refer" => Some("message/sipfrag"),
+        _ => None,
+    }
+}
+
+fn subscribe_scenario(account: &Account, to_user: &str, event: &str, expires: u32) -> String {
+    let Account { user, domain, .. } = account;
+    let accept = accept_for(event).map_or(String::new(), |t| format!("Accept: {t}\n"));
+    // Like REGISTER: the resend after a challenge keeps Call-ID and From tag.
+    let request = |cseq: u32, auth: &str| {
+        format!(
+            "SUBSCRIBE sip:{to_user}@{domain} SIP/2.0\n\
+             Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n\
+             From: <sip:{user}@{domain}>;tag=[pid]SIPpTag00[call_number]\n\
+             To: <sip:{to_user}@{domain}>\n\
+             Call-ID: [call_id]\n\
+             CSeq: {cseq} SUBSCRIBE\n\
+             Contact: <sip:{user}@[local_ip]:[local_port]>\n\
+             {auth}Max-Forwards: 70\n\
+             Event: {event}\n\
+             {accept}Expires: {expires}\n\
+             User-Agent: sipp-test\n\
+             Content-Length: 0"
+        )
+    };
+    let mut body = send("retrans=\"500\"", &request(1, ""));
+    body += &final_response_with("s1", Some("auth"), "end", "notify", false, ACCEPTED, "");
+    body += "<label id=\"auth\"/>\n";
+    body += &send("retrans=\"500\"", &request(2, "[authentication]\n"));
+    body += &final_response_with("s2", None, "end", "notify", false, ACCEPTED, "");
+    // Answer NOTIFYs until one second passes without one.
+    body += "<label id=\"notify\"/>\n";
+    body +=
+        &format!("<recv request=\"NOTIFY\" timeout=\"{NOTIFY_WINDOW_MS}\" ontimeout=\"end\"/>\n");
+    body += &send("next=\"notify\"", &reply("200 OK", ""));
+    // A timeout that jumps to the very end of a scenario counts as a failed call (sipp
+    // even sends a BYE then): the nop keeps "end" inside it.
+    body += "<label id=\"end\"/>\n<nop/>\n";
+    scenario("subscribe", &body)
 }
 
 fn invite_scenario(call: &Call) -> String {
@@ -571,31 +711,116 @@ fn invite_scenario(call: &Call) -> String {
         body += &send("next=\"talk\"", &ack_ok(2));
     }
     body += "<label id=\"talk\"/>\n";
-    body += &talk(Hangup::AfterMs(call.hold_ms), &from_hdr);
+    // The dialog's To (with FreeSWITCH's tag) for our in-dialog requests: [last_To:] is
+    // only right while the 200 is the last message received, not after a re-INVITE.
+    body +=
+        "<nop><action><assignstr assign_to=\"dialog_to\" value=\"[last_To:]\"/></action></nop>\n";
+    let mut hold_ms = call.hold_ms;
+    if let Some(refer_to) = &call.refer_to {
+        body += &hold("pre", REFER_DELAY_MS, "refer", &contact, &sdp);
+        body += &refer(call, refer_to, &from_hdr, &contact);
+        hold_ms = hold_ms.saturating_sub(REFER_DELAY_MS);
+    }
+    body += &talk(Hangup::AfterMs(hold_ms), &from_hdr, &contact, &sdp);
     body += "<label id=\"end\"/>\n";
     scenario("invite", &body)
+}
+
+/// Waits `ms` within the answered call, then goes on at label `then`. Meanwhile a BYE from
+/// FreeSWITCH is answered and ends the call, and a re-INVITE is answered with 200 and our
+/// SDP (after its ACK the wait starts over). sipp -aa answers NOTIFY/INFO/OPTIONS/UPDATE.
+fn hold(stage: &str, ms: u64, then: &str, contact: &str, sdp: &str) -> String {
+    // timeout="0" would mean "no timeout" to sipp.
+    let ms = ms.max(1);
+    let wait = format!("{stage}_hold");
+    let reinvite = format!("{stage}_reinvite");
+    let ok = format!(
+        "SIP/2.0 200 OK\n\
+         [last_Via:]\n\
+         [last_From:]\n\
+         [last_To:]\n\
+         [last_Call-ID:]\n\
+         [last_CSeq:]\n\
+         {contact}\n\
+         Content-Type: application/sdp\n\
+         Content-Length: [len]\n\
+         \n\
+         {sdp}"
+    );
+    // The timeout belongs to the first recv of the group (the optional one).
+    let mut xml = format!("<label id=\"{wait}\"/>\n");
+    xml += &format!(
+        "<recv request=\"INVITE\" optional=\"true\" timeout=\"{ms}\" ontimeout=\"{then}\" next=\"{reinvite}\"/>\n"
+    );
+    xml += "<recv request=\"BYE\"/>\n";
+    xml += &send("next=\"end\"", &reply("200 OK", ""));
+    xml += &format!("<label id=\"{reinvite}\"/>\n");
+    xml += &send("retrans=\"500\"", &ok);
+    xml += &format!("<recv request=\"ACK\" next=\"{wait}\"/>\n");
+    xml
+}
+
+/// The REFER within the answered call (label "refer"), then on at label "referred". A
+/// challenge is answered if the call authenticates (else it is the REFER's final answer);
+/// a BYE from FreeSWITCH before the answer is answered and ends the call. The NOTIFYs of
+/// the transfer's progress are answered by sipp -aa.
+fn refer(call: &Call, refer_to: &str, from_hdr: &str, contact: &str) -> String {
+    let Account { user, domain, .. } = &call.from;
+    let request = |cseq: u32, auth: &str| {
+        format!(
+            "REFER [next_url] SIP/2.0\n\
+             Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n\
+             {from_hdr}\n\
+             [$dialog_to]\n\
+             Call-ID: [call_id]\n\
+             CSeq: {cseq} REFER\n\
+             [routes]\n\
+             {contact}\n\
+             Refer-To: {refer_to}\n\
+             Referred-By: <sip:{user}@{domain}>\n\
+             {auth}Max-Forwards: 70\n\
+             User-Agent: sipp-test\n\
+             Content-Length: 0"
+        )
+    };
+    let bye = "<recv request=\"BYE\" optional=\"true\" next=\"refer_bye\"/>\n";
+    let challenge = call.authenticate.then_some("refer_auth");
+    let mut xml = String::from("<label id=\"refer\"/>\n");
+    xml += &send("retrans=\"500\"", &request(REFER_CSEQ, ""));
+    xml += &final_response_with(
+        "f1", challenge, "referred", "referred", false, ACCEPTED, bye,
+    );
+    if call.authenticate {
+        xml += "<label id=\"refer_auth\"/>\n";
+        xml += &send(
+            "retrans=\"500\"",
+            &request(REFER_CSEQ + 1, "[authentication]\n"),
+        );
+        xml += &final_response_with("f2", None, "referred", "referred", false, ACCEPTED, bye);
+    }
+    xml += "<label id=\"refer_bye\"/>\n";
+    xml += &send("next=\"end\"", &reply("200 OK", ""));
+    xml += "<label id=\"referred\"/>\n";
+    xml
 }
 
 /// The answered part of a call: wait for FreeSWITCH's BYE (answer it) until the hangup
 /// time, then send our BYE. Waiting in a recv instead of a pause means a BYE from
 /// FreeSWITCH during the hold ends the scenario cleanly instead of as an unexpected message.
-fn talk(hangup: Hangup, from_hdr: &str) -> String {
+fn talk(hangup: Hangup, from_hdr: &str, contact: &str, sdp: &str) -> String {
     let Hangup::AfterMs(ms) = hangup;
-    // timeout="0" would mean "no timeout" to sipp.
-    let ms = ms.max(1);
     let bye = format!(
         "BYE [next_url] SIP/2.0\n\
          Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n\
          {from_hdr}\n\
-         [last_To:]\n\
+         [$dialog_to]\n\
          Call-ID: [call_id]\n\
          CSeq: 10 BYE\n\
          [routes]\n\
          Max-Forwards: 70\n\
          Content-Length: 0"
     );
-    let mut xml = format!("<recv request=\"BYE\" timeout=\"{ms}\" ontimeout=\"hangup\"/>\n");
-    xml += &send("next=\"end\"", &reply("200 OK", ""));
+    let mut xml = hold("talk", ms, "hangup", contact, sdp);
     xml += "<label id=\"hangup\"/>\n";
     xml += &send("retrans=\"500\"", &bye);
     xml += "<recv response=\"481\" optional=\"true\" next=\"end\"/>\n";
@@ -755,15 +980,17 @@ fn cseq_method(message: &str) -> Option<&str> {
 
 /// What a message log shows (exit_code left None for the caller to fill in).
 ///
-/// Responses count only when their Call-ID is one this sipp sent: FreeSWITCH keeps
-/// retransmitting a 200 for up to 32 s to a caller that was killed before its ACK, and a
-/// later run on the same port must not take that for its own answer. Such strays are still
-/// in `received`.
+/// Responses count only when their Call-ID is one this sipp sent a request with: FreeSWITCH
+/// keeps retransmitting a 200 for up to 32 s to a caller that was killed before its ACK, and a
+/// later run on the same port must not take that for its own answer. Likewise requests, unless
+/// the run sent no request at all (a UAS): a subscription of an earlier run keeps sending
+/// NOTIFYs to its Contact. Such strays are still in `received`.
 fn parse_outcome(log: &str) -> Outcome {
     let entries = parse_log(log);
+    // Not the Call-IDs of our answers: sipp -aa answers stray NOTIFYs too.
     let ours: Vec<&str> = entries
         .iter()
-        .filter(|e| !e.received)
+        .filter(|e| !e.received && request_method(&e.text).is_some())
         .filter_map(|e| header(&e.text, "Call-ID", "i"))
         .collect();
     let mut outcome = Outcome {
@@ -772,6 +999,7 @@ fn parse_outcome(log: &str) -> Outcome {
         requests_received: Vec::new(),
         received: Vec::new(),
         final_code: None,
+        refer_code: None,
     };
     for entry in entries.iter().filter(|e| e.received) {
         if let Some(code) = status_code(&entry.text) {
@@ -781,12 +1009,18 @@ fn parse_outcome(log: &str) -> Outcome {
                 continue;
             }
             outcome.responses.push(code);
-            let method = cseq_method(&entry.text).unwrap_or_default();
-            if code >= 200 && (method == "INVITE" || method == "REGISTER") {
-                outcome.final_code = Some(code);
+            if code >= 200 {
+                match cseq_method(&entry.text).unwrap_or_default() {
+                    "INVITE" | "REGISTER" | "SUBSCRIBE" => outcome.final_code = Some(code),
+                    "REFER" => outcome.refer_code = Some(code),
+                    _ => {}
+                }
             }
         } else if let Some(method) = request_method(&entry.text) {
-            outcome.requests_received.push(method);
+            let call_id = header(&entry.text, "Call-ID", "i").unwrap_or_default();
+            if ours.is_empty() || ours.contains(&call_id) {
+                outcome.requests_received.push(method);
+            }
         }
         outcome.received.push(entry.text.clone());
     }
@@ -956,6 +1190,177 @@ Content-Length: 0
 
 ";
 
+    /// SUBSCRIBE 1000 -> 1001 presence from a real run against FreeSWITCH 1.10.12 (headers
+    /// cut down): 407, 202, then NOTIFYs of two earlier runs' subscriptions to the same port
+    /// (other Call-IDs, answered by sipp -aa) and the NOTIFY of this one.
+    const SUBSCRIBE_LOG: &str = "\
+----------------------------------------------- 2026-12-06 06:04:02.706014
+UDP message sent (396 bytes):
+
+SUBSCRIBE sip:1001@127.0.0.1 SIP/2.0
+From: <sip:1000@127.0.0.1>;tag=7973SIPpTag001
+To: <sip:1001@127.0.0.1>
+Call-ID: sub-1000-1001-presence-45301@127.0.0.1
+CSeq: 1 SUBSCRIBE
+Event: presence
+
+
+----------------------------------------------- 2026-12-06 06:04:02.707381
+UDP message received [771] bytes :
+
+SIP/2.0 407 Proxy Authentication Required
+To: <sip:1001@127.0.0.1>;tag=vU8grym7Hgc7j
+Call-ID: sub-1000-1001-presence-45301@127.0.0.1
+CSeq: 1 SUBSCRIBE
+
+
+----------------------------------------------- 2026-12-06 06:04:02.707490
+UDP message sent (628 bytes):
+
+SUBSCRIBE sip:1001@127.0.0.1 SIP/2.0
+Call-ID: sub-1000-1001-presence-45301@127.0.0.1
+CSeq: 2 SUBSCRIBE
+
+
+----------------------------------------------- 2026-12-06 06:04:02.708892
+UDP message received [720] bytes :
+
+SIP/2.0 202 Accepted
+To: <sip:1001@127.0.0.1>;tag=2PbUGi3hjUYw
+Call-ID: sub-1000-1001-presence-45301@127.0.0.1
+CSeq: 2 SUBSCRIBE
+Subscription-State: active;expires=60
+
+
+----------------------------------------------- 2026-12-06 06:04:02.709689
+UDP message received [1224] bytes :
+
+NOTIFY sip:1000@127.0.0.1:45301 SIP/2.0
+Call-ID: 1-5715@127.0.0.1
+CSeq: 1465572101 NOTIFY
+Subscription-State: active;expires=2
+
+
+----------------------------------------------- 2026-12-06 06:04:02.709841
+UDP message sent (293 bytes):
+
+SIP/2.0 200 OK
+Call-ID: 1-5715@127.0.0.1
+CSeq: 1465572101 NOTIFY
+
+
+----------------------------------------------- 2026-12-06 06:04:02.709857
+UDP message received [1224] bytes :
+
+NOTIFY sip:1000@127.0.0.1:45301 SIP/2.0
+Call-ID: 1-5933@127.0.0.1
+CSeq: 1465572102 NOTIFY
+Subscription-State: active;expires=7
+
+
+----------------------------------------------- 2026-12-06 06:04:02.709875
+UDP message sent (293 bytes):
+
+SIP/2.0 200 OK
+Call-ID: 1-5933@127.0.0.1
+CSeq: 1465572102 NOTIFY
+
+
+----------------------------------------------- 2026-12-06 06:04:02.709884
+UDP message received [1247] bytes :
+
+NOTIFY sip:1000@127.0.0.1:45301 SIP/2.0
+Call-ID: sub-1000-1001-presence-45301@127.0.0.1
+CSeq: 1465572103 NOTIFY
+Subscription-State: active;expires=60
+Content-Type: application/pidf+xml
+
+
+----------------------------------------------- 2026-12-06 06:04:02.709900
+UDP message sent (269 bytes):
+
+SIP/2.0 200 OK
+Call-ID: sub-1000-1001-presence-45301@127.0.0.1
+CSeq: 1465572103 NOTIFY
+Content-Length: 0
+
+";
+
+    /// The answered part of a call 1000 -> 9196 with a REFER, from a real run against
+    /// FreeSWITCH 1.10.12 (headers cut down): 202, the sipfrag NOTIFY, our BYE and its 200.
+    const REFER_LOG: &str = "\
+----------------------------------------------- 2026-12-06 06:04:34.000000
+UDP message sent (699 bytes):
+
+INVITE sip:9196@127.0.0.1 SIP/2.0
+Call-ID: 1-9101@127.0.0.1
+CSeq: 2 INVITE
+
+
+----------------------------------------------- 2026-12-06 06:04:44.530000
+UDP message received [1039] bytes :
+
+SIP/2.0 200 OK
+To: <sip:9196@127.0.0.1>;tag=gg20UU5Dr29va
+Call-ID: 1-9101@127.0.0.1
+CSeq: 2 INVITE
+
+
+----------------------------------------------- 2026-12-06 06:04:45.040000
+UDP message sent (416 bytes):
+
+REFER sip:9196@127.0.0.1:45060;transport=udp SIP/2.0
+To: <sip:9196@127.0.0.1>;tag=gg20UU5Dr29va
+Call-ID: 1-9101@127.0.0.1
+CSeq: 3 REFER
+Refer-To: <sip:9664@127.0.0.1>
+
+
+----------------------------------------------- 2026-12-06 06:04:45.042093
+UDP message received [671] bytes :
+
+SIP/2.0 202 Accepted
+Call-ID: 1-9101@127.0.0.1
+CSeq: 3 REFER
+
+
+----------------------------------------------- 2026-12-06 06:04:45.042151
+UDP message received [848] bytes :
+
+NOTIFY sip:1000@127.0.0.1:45311 SIP/2.0
+Call-ID: 1-9101@127.0.0.1
+CSeq: 123714750 NOTIFY
+Event: refer;id=3
+Content-Type: message/sipfrag;version=2.0
+Content-Length: 23
+
+SIP/2.0 403 Forbidden
+
+----------------------------------------------- 2026-12-06 06:04:45.044471
+UDP message sent (293 bytes):
+
+SIP/2.0 200 OK
+Call-ID: 1-9101@127.0.0.1
+CSeq: 123714750 NOTIFY
+
+
+----------------------------------------------- 2026-12-06 06:04:47.546213
+UDP message sent (283 bytes):
+
+BYE sip:9196@127.0.0.1:45060;transport=udp SIP/2.0
+Call-ID: 1-9101@127.0.0.1
+CSeq: 10 BYE
+
+
+----------------------------------------------- 2026-12-06 06:04:47.562641
+UDP message received [429] bytes :
+
+SIP/2.0 200 OK
+Call-ID: 1-9101@127.0.0.1
+CSeq: 10 BYE
+
+";
+
     #[test]
     fn splits_the_log_into_messages() {
         let entries = parse_log(CALL_LOG);
@@ -994,6 +1399,99 @@ Content-Length: 0
         assert_eq!(outcome.responses, vec![401, 403]);
         assert!(outcome.requests_received.is_empty());
         assert_eq!(outcome.final_code, Some(403));
+    }
+
+    #[test]
+    fn subscribe_outcome() {
+        let outcome = parse_outcome(SUBSCRIBE_LOG);
+        assert_eq!(outcome.responses, vec![407, 202]);
+        assert_eq!(outcome.final_code, Some(202));
+        assert_eq!(outcome.refer_code, None);
+        // Only the NOTIFY of this run's subscription; the strays stay in `received`.
+        assert_eq!(outcome.requests_received, vec!["NOTIFY"]);
+        assert_eq!(outcome.received.len(), 5);
+        assert!(outcome.received[4].ends_with("Content-Type: application/pidf+xml"));
+    }
+
+    #[test]
+    fn refused_subscribe_outcome() {
+        // FreeSWITCH answers a wrong password on SUBSCRIBE with 401 (no new challenge).
+        // Up to the 202 (the rest of the log is cut at the next timestamp).
+        let head = SUBSCRIBE_LOG
+            .split("06:04:02.709689")
+            .next()
+            .unwrap_or_default();
+        let outcome = parse_outcome(&head.replace("202 Accepted", "401 Unauthorized"));
+        assert_eq!(outcome.responses, vec![407, 401]);
+        assert_eq!(outcome.final_code, Some(401));
+        assert!(outcome.requests_received.is_empty());
+        let bad_event = SUBSCRIBE_LOG.replace("407 Proxy Authentication Required", "489 Bad Event");
+        assert_eq!(parse_outcome(&bad_event).responses[0], 489);
+    }
+
+    #[test]
+    fn refer_outcome() {
+        let outcome = parse_outcome(REFER_LOG);
+        assert_eq!(outcome.responses, vec![200, 202, 200]);
+        // The INVITE's answer, not the REFER's or the BYE's.
+        assert_eq!(outcome.final_code, Some(200));
+        assert_eq!(outcome.refer_code, Some(202));
+        assert_eq!(outcome.requests_received, vec!["NOTIFY"]);
+        // The sipfrag body stays with its NOTIFY.
+        assert!(outcome.received[2].ends_with("SIP/2.0 403 Forbidden"));
+    }
+
+    #[test]
+    fn refer_code_after_a_challenge_is_the_last_answer() {
+        let challenged = REFER_LOG.replace(
+            "SIP/2.0 202 Accepted\nCall-ID: 1-9101@127.0.0.1\nCSeq: 3 REFER\n",
+            "SIP/2.0 407 Proxy Authentication Required\nCall-ID: 1-9101@127.0.0.1\nCSeq: 3 REFER\n\n\n\
+----------------------------------------------- 2026-12-06 06:04:45.042100
+UDP message received [600] bytes :
+
+SIP/2.0 403 Forbidden
+Call-ID: 1-9101@127.0.0.1
+CSeq: 4 REFER
+",
+        );
+        let outcome = parse_outcome(&challenged);
+        assert_eq!(outcome.responses, vec![200, 407, 403, 200]);
+        assert_eq!(outcome.refer_code, Some(403));
+        assert_eq!(outcome.final_code, Some(200));
+        // A call without REFER has none.
+        assert_eq!(parse_outcome(CALL_LOG).refer_code, None);
+    }
+
+    #[test]
+    fn uas_counts_every_request() {
+        // A UAS sends no request: FreeSWITCH's requests (new Call-IDs) all count.
+        let log = "\
+----------------------------------------------- 2026-12-06 05:14:31.000000
+UDP message received [500] bytes :
+
+INVITE sip:1001@127.0.0.1:35211 SIP/2.0
+Call-ID: fs-call-1
+CSeq: 1 INVITE
+
+
+----------------------------------------------- 2026-12-06 05:14:31.000100
+UDP message sent (300 bytes):
+
+SIP/2.0 180 Ringing
+Call-ID: fs-call-1
+CSeq: 1 INVITE
+
+
+----------------------------------------------- 2026-12-06 05:14:32.000000
+UDP message received [500] bytes :
+
+OPTIONS sip:1001@127.0.0.1:35211 SIP/2.0
+Call-ID: fs-ping-1
+CSeq: 5 OPTIONS
+";
+        let outcome = parse_outcome(log);
+        assert_eq!(outcome.requests_received, vec!["INVITE", "OPTIONS"]);
+        assert!(outcome.responses.is_empty());
     }
 
     #[test]
@@ -1062,6 +1560,7 @@ CSeq: 10 BYE
             authenticate: true,
             hold_ms: 0,
             timeout_s: 10,
+            refer_to: None,
         }
     }
 
@@ -1081,8 +1580,13 @@ CSeq: 10 BYE
         assert!(xml.contains("auth=\"true\" next=\"auth\""));
         assert!(xml.contains("[authentication]\nMax-Forwards"));
         // hold_ms 0 must not become sipp's "no timeout".
-        assert!(xml.contains("<recv request=\"BYE\" timeout=\"1\" ontimeout=\"hangup\"/>"));
-        assert_eq!(header_blocks(&xml).len(), 9);
+        assert!(xml.contains(
+            "<recv request=\"INVITE\" optional=\"true\" timeout=\"1\" ontimeout=\"hangup\" next=\"talk_reinvite\"/>\n<recv request=\"BYE\"/>\n"
+        ));
+        // No REFER unless asked for.
+        assert!(!xml.contains("REFER"));
+        assert!(xml.contains("[$dialog_to]\nCall-ID: [call_id]\nCSeq: 10 BYE\n"));
+        assert_eq!(header_blocks(&xml).len(), 10);
         for block in header_blocks(&xml) {
             assert!(
                 block.contains("Call-ID") || block.contains("[last_Call-ID:]"),
@@ -1124,5 +1628,119 @@ CSeq: 10 BYE
         for block in header_blocks(&xml) {
             assert!(block.ends_with("Content-Length: 0"), "{block}");
         }
+    }
+
+    #[test]
+    fn subscribe_scenario_shape() {
+        let account = Account {
+            user: "1000".into(),
+            domain: "127.0.0.1".into(),
+            password: "1234".into(),
+        };
+        let xml = subscribe_scenario(&account, "1001", "presence", 60);
+        assert!(xml.contains("SUBSCRIBE sip:1001@127.0.0.1 SIP/2.0\n"));
+        assert!(xml.contains("To: <sip:1001@127.0.0.1>\n"));
+        assert!(xml.contains("Event: presence\nAccept: application/pidf+xml\nExpires: 60\n"));
+        // 202 accepts, then the NOTIFY window; a challenge is answered once.
+        assert!(xml.contains("<recv response=\"202\" optional=\"true\" next=\"notify\"/>"));
+        assert!(
+            xml.contains("<recv response=\"407\" optional=\"true\" auth=\"true\" next=\"auth\"/>")
+        );
+        assert!(xml.contains(
+            "CSeq: 2 SUBSCRIBE\nContact: <sip:1000@[local_ip]:[local_port]>\n[authentication]\n"
+        ));
+        assert!(xml.contains("<recv request=\"NOTIFY\" timeout=\"1000\" ontimeout=\"end\"/>"));
+        // The jump target of the timeout is not the very end of the scenario.
+        assert!(xml.ends_with("<label id=\"end\"/>\n<nop/>\n</scenario>\n"));
+        assert_eq!(header_blocks(&xml).len(), 3);
+        for block in header_blocks(&xml) {
+            assert!(block.ends_with("Content-Length: 0"), "{block}");
+        }
+        // An unknown event gets no Accept (and no empty line).
+        let xml = subscribe_scenario(&account, "1001", "x-unknown", 0);
+        assert!(xml.contains("Event: x-unknown\nExpires: 0\n"));
+    }
+
+    #[test]
+    fn accept_headers_and_call_ids() {
+        assert_eq!(accept_for("dialog"), Some("application/dialog-info+xml"));
+        assert_eq!(
+            accept_for("dialog;sla"),
+            Some("application/dialog-info+xml")
+        );
+        assert_eq!(accept_for("Presence"), Some("application/pidf+xml"));
+        assert_eq!(
+            accept_for("message-summary"),
+            Some("application/simple-message-summary")
+        );
+        assert_eq!(accept_for("line-seize"), None);
+        let account = Account {
+            user: "1000".into(),
+            domain: "127.0.0.1".into(),
+            password: "1234".into(),
+        };
+        assert_eq!(
+            subscription_call_id(&account, "+3212%34", "dialog;sla", 5070),
+            "sub-1000-+3212_34-dialog_sla-5070@127.0.0.1"
+        );
+    }
+
+    #[test]
+    fn refer_scenario_shape() {
+        let mut call = phone_call();
+        call.hold_ms = 3000;
+        call.refer_to = Some("<sip:102@pbx.acme.localhost>".into());
+        let xml = invite_scenario(&call);
+        // 500 ms into the call the REFER goes out; the remaining 2500 ms before the BYE.
+        assert!(xml.contains("timeout=\"500\" ontimeout=\"refer\" next=\"pre_reinvite\"/>"));
+        assert!(xml.contains("timeout=\"2500\" ontimeout=\"hangup\" next=\"talk_reinvite\"/>"));
+        assert!(xml.contains(
+            "REFER [next_url] SIP/2.0\n\
+             Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n\
+             From: <sip:1000@127.0.0.1>;tag=[pid]SIPpTag00[call_number]\n\
+             [$dialog_to]\n\
+             Call-ID: [call_id]\n\
+             CSeq: 3 REFER\n\
+             [routes]\n\
+             Contact: <sip:1000@[local_ip]:[local_port]>\n\
+             Refer-To: <sip:102@pbx.acme.localhost>\n\
+             Referred-By: <sip:1000@127.0.0.1>\n\
+             Max-Forwards: 70\n"
+        ));
+        assert!(xml.contains("CSeq: 4 REFER\n"));
+        assert!(xml.contains("Referred-By: <sip:1000@127.0.0.1>\n[authentication]\nMax-Forwards"));
+        assert!(xml.contains("assign_to=\"dialog_to\" value=\"[last_To:]\""));
+        // 202 (and 200) accept; a BYE while waiting is answered.
+        assert!(xml.contains("<label id=\"f1_wait\"/>\n<recv request=\"BYE\" optional=\"true\" next=\"refer_bye\"/>\n<recv response=\"202\" optional=\"true\" next=\"referred\"/>\n"));
+        assert!(xml.contains(
+            "<recv response=\"407\" optional=\"true\" auth=\"true\" next=\"refer_auth\"/>"
+        ));
+        assert!(xml.contains("<recv response=\"403\" optional=\"true\" next=\"referred\"/>"));
+        for block in header_blocks(&xml) {
+            assert!(
+                block.contains("Call-ID") || block.contains("[last_Call-ID:]"),
+                "{block}"
+            );
+        }
+
+        // A carrier does not answer a challenge: a 407 is the REFER's final answer.
+        call.authenticate = false;
+        let xml = invite_scenario(&call);
+        assert!(!xml.contains("CSeq: 4 REFER"));
+        assert!(!xml.contains("[authentication]"));
+        assert!(xml.contains("<recv response=\"407\" optional=\"true\" next=\"referred\"/>"));
+    }
+
+    #[test]
+    fn reinvite_is_answered_during_the_hold() {
+        let xml = invite_scenario(&phone_call());
+        let reinvite = xml
+            .split("<label id=\"talk_reinvite\"/>\n")
+            .nth(1)
+            .unwrap_or_default();
+        assert!(reinvite.starts_with("<send retrans=\"500\"><![CDATA[\nSIP/2.0 200 OK\n"));
+        assert!(reinvite.contains("Content-Type: application/sdp\n"));
+        assert!(reinvite.contains("m=audio 9 RTP/AVP 0\n"));
+        assert!(reinvite.contains("<recv request=\"ACK\" next=\"talk_hold\"/>"));
     }
 }
