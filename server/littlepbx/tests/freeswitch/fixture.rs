@@ -437,11 +437,8 @@ impl Provider {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let (status, value) = self.send(method.clone(), path, body).await?;
-        if !(200..300).contains(&status) {
-            bail!("{method} {path}: {status} {value}");
-        }
-        Ok(value)
+        let answer = self.send(method.clone(), path, body).await?;
+        success(&method, path, answer)
     }
 }
 
@@ -496,17 +493,15 @@ impl OrgAdmin {
         Ok(status_and_json(request.send().await?).await)
     }
 
+    /// Sends and requires a 2xx answer.
     pub async fn ok(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let (status, value) = self.send(method.clone(), path, body).await?;
-        if !(200..300).contains(&status) {
-            bail!("{method} {path}: {status} {value}");
-        }
-        Ok(value)
+        let answer = self.send(method.clone(), path, body).await?;
+        success(&method, path, answer)
     }
 
     /// Uploads music on hold (`PUT /moh`, the raw file).
@@ -520,11 +515,11 @@ impl OrgAdmin {
             .body(bytes)
             .send()
             .await?;
-        let (status, value) = status_and_json(response).await;
-        if !(200..300).contains(&status) {
-            bail!("PUT /moh: {status} {value}");
-        }
-        Ok(value)
+        success(
+            &reqwest::Method::PUT,
+            "/moh",
+            status_and_json(response).await,
+        )
     }
 
     /// The revision of an extension, DID or the options, as `GET /pbx` shows it now.
@@ -593,6 +588,18 @@ impl OrgAdmin {
         })
         .await
     }
+}
+
+/// The body of a 2xx answer, or an error naming the request and what came back.
+fn success(
+    method: &reqwest::Method,
+    path: &str,
+    (status, value): (u16, Value),
+) -> anyhow::Result<Value> {
+    if !(200..300).contains(&status) {
+        bail!("{method} {path}: {status} {value}");
+    }
+    Ok(value)
 }
 
 pub async fn status_and_json(response: reqwest::Response) -> (u16, Value) {
