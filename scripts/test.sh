@@ -11,7 +11,9 @@
 #    and carriers (skipped with one line where the tree is missing; required when CI=true);
 # 3. the provider API fuzzer (schemathesis against the running server);
 # 4. the browser tests (the web app in headless Chromium against the running server);
-# 5. the README's run command (scripts/run-demo.sh) on a free port with its data in a temp dir.
+# 5. the README's run command (scripts/run-demo.sh) on a free port with its data in a temp dir;
+# 6. the Debian package (scripts/test-deb.sh): built once from a release build, lintian, installed
+#    from a signed local APT repository, its service run as the unit runs it, upgraded, purged.
 # MariaDB tests are required here: a run where they could not run fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,5 +85,8 @@ e2e/run.sh
 
 stage "the README's run command (scripts/run-demo.sh) starts and lets the demo admin in"
 scripts/test-run-demo.sh
+
+stage "the Debian package: build, lintian, apt-get install from a local repository, upgrade, purge"
+scripts/test-deb.sh
 
 stage "all tests passed"
