@@ -14,6 +14,8 @@
 # 4. runs the unit's ExecStart as the unit would (its user, group, working directory, umask,
 #    Environment= and EnvironmentFile=, no new privileges), with a drop-in moving it to a free
 #    port: /healthz answers; `littlepbx-admin seed-demo` creates the demo org and its admin logs in;
+#    the README's FreeSWITCH line runs the packaged fs-install.sh with the generated passwords on a
+#    copy of FreeSWITCH's vanilla configuration (../shared/freeswitch/conf-base, when there);
 # 5. upgrades to revision 2 from the repository: the secrets, the changed conffile and the data
 #    stay, the restarted service still lets the admin in;
 # 6. apt-get remove keeps data, secrets and user; apt-get purge leaves no file, user or unit.
@@ -231,6 +233,23 @@ python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["org"] 
 [ "$(login_status "$admin_password")" = 200 ] || fail "the demo admin cannot log in"
 curl -fsS -H "Host: pbx.acme.localhost:$port" "http://127.0.0.1:$port/" | grep -q '<script' || fail "the web app is not served"
 [ "$(stat -c '%U' /var/lib/littlepbx/littlepbx.db)" = littlepbx ] || fail "seed-demo changed the database's owner"
+
+fs_conf_base=${LITTLEPBX_FREESWITCH_DIR:-$(cd .. && pwd)/shared/freeswitch}/conf-base
+if [ -f "$fs_conf_base/freeswitch.xml" ]; then
+  step "the README's FreeSWITCH line with the packaged fs-install.sh (on a copy of FreeSWITCH's vanilla configuration)"
+  cp -r "$fs_conf_base" "$work/fs-conf"
+  sh -c 'set -a; . /etc/littlepbx/secrets.env; exec /usr/share/littlepbx/scripts/fs-install.sh --fs-conf-dir "$1" --url http://127.0.0.1:8080/fs/xml --user freeswitch' \
+    sh "$work/fs-conf" > "$work/fs-install.txt" 2>&1 || { cat "$work/fs-install.txt" >&2; fail "the packaged fs-install.sh failed"; }
+  /usr/share/littlepbx/scripts/fs-install.sh --fs-conf-dir "$work/fs-conf" --check >/dev/null 2>&1 || fail "fs-install.sh --check refuses what it installed"
+  http_password=$(sed -n 's/^LITTLEPBX_FREESWITCH__HTTP_PASSWORD=//p' /etc/littlepbx/secrets.env)
+  esl_password=$(sed -n 's/^LITTLEPBX_FREESWITCH__ESL_PASSWORD=//p' /etc/littlepbx/secrets.env)
+  grep -q "freeswitch:$http_password" "$work/fs-conf/autoload_configs/xml_curl.conf.xml" || fail "FreeSWITCH did not get the HTTP password of secrets.env"
+  grep -q "value=\"$esl_password\"" "$work/fs-conf/autoload_configs/event_socket.conf.xml" || fail "FreeSWITCH did not get the event-socket password of secrets.env"
+  /usr/share/littlepbx/scripts/fs-remove.sh --fs-conf-dir "$work/fs-conf" >/dev/null 2>&1 || fail "the packaged fs-remove.sh failed"
+  diff -r "$fs_conf_base" "$work/fs-conf" >/dev/null || fail "fs-remove.sh did not restore FreeSWITCH's configuration"
+else
+  echo "==> no FreeSWITCH configuration at $fs_conf_base: the packaged fs-install.sh is not run" >&2
+fi
 
 # ---------------------------------------------------------------------------------------------
 step "upgrade to revision 2 from the repository"
