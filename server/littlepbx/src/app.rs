@@ -1,4 +1,12 @@
-//! Start-up: database, migrations, state, router, listener.
+//! Start-up and shutdown: database, migrations, snapshot, state, router, listener.
+//!
+//! The server starts even when its database does not answer: it then serves FreeSWITCH from
+//! the local snapshot file (`crate::snapshot_file`), answers the APIs with 503, and migrates
+//! and starts its database work (Apply jobs, FreeSWITCH commands, call-record retention) as
+//! soon as the database answers.
+
+use std::future::Future;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -6,7 +14,16 @@ use tokio::net::TcpListener;
 use crate::config::{ensure_secrets, Config};
 use crate::routes;
 use crate::secrets::SecretBox;
+use crate::snapshot_file::SnapshotError;
 use crate::state::AppState;
+
+/// How long start-up waits for the database's first answer, then for the migrations, before
+/// serving from the snapshot file.
+const STARTUP_PROBE_WAIT: Duration = Duration::from_secs(1);
+const STARTUP_DATABASE_WAIT: Duration = Duration::from_secs(3);
+
+/// How long a stopping server lets requests in flight and the Apply step under way finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -15,7 +32,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database, runs migrations and binds the listener (port 0 picks a free one).
+    /// Binds the listener (port 0 picks a free one), opens the database (migrating it) or, when
+    /// it does not answer, the snapshot file.
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
         ensure_secrets(&mut config)?;
         let listen = config.listen;
@@ -25,7 +43,7 @@ impl Application {
         // With port 0 the system picks the port; the addresses LittlePBX writes (org pages,
         // invitation links) must name the real one.
         config.listen = listener.local_addr().context("reading the bound address")?;
-        let state = open_state(config).await?;
+        let state = start_state(config).await?;
         Ok(Self { listener, state })
     }
 
@@ -37,28 +55,176 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is killed.
     pub async fn run(self) -> anyhow::Result<()> {
-        tokio::spawn(crate::freeswitch::run_command_delivery(self.state.clone()));
-        tokio::spawn(crate::jobs::run(self.state.clone()));
-        tokio::spawn(crate::xml_cache::run_refresher(self.state.clone()));
-        tokio::spawn(crate::cdr::run_retention(self.state.clone()));
-        let router = routes::router(self.state.clone());
-        axum::serve(
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `stop` resolves, then stops taking requests, lets the requests in flight
+    /// and the Apply step under way finish (at most [`SHUTDOWN_GRACE`]) and returns.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state;
+        tokio::spawn(crate::database::run_probe(state.clone()));
+        tokio::spawn(crate::xml_cache::run_refresher(state.clone()));
+        let jobs = tokio::spawn(run_database_work(state.clone()));
+        let router = routes::router(state.clone());
+        let stopping = state.clone();
+        let server = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .await
-        .context("serving HTTP")
+        .with_graceful_shutdown(async move {
+            stop.await;
+            tracing::info!(
+                "stopping: finishing the requests in flight and the Apply step under way"
+            );
+            stopping.begin_shutdown();
+        });
+        let server = tokio::spawn(async move { server.await });
+        state.shutting_down().await;
+        let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            let served = server.await;
+            let _ = jobs.await;
+            served
+        })
+        .await;
+        match finished {
+            Ok(served) => served.context("serving HTTP")?.context("serving HTTP")?,
+            Err(_) => tracing::warn!(
+                "stopping after {} s with work still in flight",
+                SHUTDOWN_GRACE.as_secs()
+            ),
+        }
+        tracing::info!("stopped");
+        Ok(())
     }
 }
 
-/// Opens the database (creating the SQLite directory), migrates it and builds the state.
-pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
+/// Migrates when the database answers (at once when start-up did), then runs the work that
+/// needs it; returns when the server stops.
+async fn run_database_work(state: AppState) {
+    tokio::select! {
+        () = crate::database::migrate_until_done(&state) => {}
+        () = state.shutting_down() => return,
+    }
+    tokio::spawn(crate::freeswitch::run_command_delivery(state.clone()));
+    tokio::spawn(crate::cdr::run_retention(state.clone()));
+    crate::jobs::run(state).await;
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("cannot listen for SIGTERM; stopping only when killed");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// Opens the state for `serve`: the database when it answers within
+/// [`STARTUP_DATABASE_WAIT`], otherwise the snapshot file until it does.
+async fn start_state(config: Config) -> anyhow::Result<AppState> {
+    // The data directory holds the snapshot file whatever the database.
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = store::Store::connect_lazily(&config.effective_database_url())
+        .await
+        .context("opening the database")?;
+    let secret_box = SecretBox::new(config.secret_key.expose())?;
+    let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
+    let state = AppState::new(config, store, secret_box, freeswitch);
+    let snapshot = read_snapshot_file(&state);
+    // One probe first: a database that is down is known within a second, and the snapshot
+    // is served without waiting for the migrations' longer deadline.
+    let migrated = match tokio::time::timeout(STARTUP_PROBE_WAIT, state.store().probe()).await {
+        Ok(Ok(())) => tokio::time::timeout(STARTUP_DATABASE_WAIT, state.store().migrate()).await,
+        Ok(Err(err)) => Ok(Err(err)),
+        Err(elapsed) => Err(elapsed),
+    };
+    match migrated {
+        Ok(Ok(())) => {
+            state.database().set_up();
+            if let Some(loaded) = snapshot {
+                serve_snapshot_if_current(&state, loaded).await;
+            }
+        }
+        Ok(Err(err)) if !err.is_unavailable() => {
+            return Err(err).context("running database migrations")
+        }
+        outcome => {
+            let why = match outcome {
+                Ok(Err(err)) => err.to_string(),
+                _ => "no answer in time".to_owned(),
+            };
+            tracing::error!(error = %why, "the configuration database does not answer at start-up; retrying in the background");
+            match snapshot {
+                Some(loaded) => {
+                    state
+                        .xml_cache()
+                        .serve_snapshot(state.config(), state.secret_box(), loaded)
+                }
+                None => tracing::error!(
+                    "no snapshot file to serve: FreeSWITCH is refused until the database answers"
+                ),
+            }
+        }
+    }
+    Ok(state)
+}
+
+/// The snapshot file, or `None` with a log line saying why it is not used.
+fn read_snapshot_file(state: &AppState) -> Option<crate::snapshot_file::Loaded> {
+    let file = crate::xml_cache::snapshot_file(state.config());
+    match file.load() {
+        Ok(loaded) => Some(loaded),
+        Err(SnapshotError::Missing) => None,
+        Err(err) => {
+            tracing::warn!(file = %file.path().display(), reason = %err, "ignoring the snapshot file");
+            None
+        }
+    }
+}
+
+/// Serves the snapshot only when the database is at its epoch (a restart then skips the full
+/// load); a snapshot older (or newer) than the database is never served over it.
+async fn serve_snapshot_if_current(state: &AppState, loaded: crate::snapshot_file::Loaded) {
+    match tokio::time::timeout(Duration::from_secs(1), state.store().xml_epoch()).await {
+        Ok(Ok(epoch)) if epoch == loaded.epoch => {
+            state
+                .xml_cache()
+                .serve_snapshot(state.config(), state.secret_box(), loaded)
+        }
+        Ok(Ok(epoch)) => tracing::warn!(
+            file_epoch = loaded.epoch,
+            database_epoch = epoch,
+            "ignoring the snapshot file: it is not at the database's epoch; loading from the database"
+        ),
+        _ => tracing::warn!("ignoring the snapshot file: the database did not say its epoch"),
+    }
+}
+
+fn create_sqlite_dir(config: &Config) -> anyhow::Result<()> {
     if config.database_url.is_empty() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
+    Ok(())
+}
+
+/// Opens the database (creating the SQLite directory), migrates it and builds the state: for
+/// the commands that need the database now (`migrate`, `seed-demo`, `api-key`).
+pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
+    create_sqlite_dir(&config)?;
     let store = store::Store::connect(&config.effective_database_url())
         .await
         .context("connecting to the database")?;
@@ -68,5 +234,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         .context("running database migrations")?;
     let secret_box = SecretBox::new(config.secret_key.expose())?;
     let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
-    Ok(AppState::new(config, store, secret_box, freeswitch))
+    let state = AppState::new(config, store, secret_box, freeswitch);
+    state.database().set_up();
+    Ok(state)
 }

@@ -49,6 +49,10 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// What every API call answers while the configuration database is down or too slow.
+pub const DATABASE_UNAVAILABLE: &str =
+    "The configuration database is unavailable; calls and registrations continue. Try again in a moment.";
+
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
@@ -78,6 +82,11 @@ impl ApiError {
                 code: None,
             }],
         }
+    }
+
+    /// The database did not answer: a 503 that says what still works.
+    pub fn database_unavailable() -> Self {
+        ApiError::Unavailable(DATABASE_UNAVAILABLE.to_owned())
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -127,14 +136,16 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let ApiError::TooManyRequests {
-            retry_after_seconds,
-            ..
-        } = self
-        {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                headers.insert(header::RETRY_AFTER, value);
-            }
+        let retry_after = match self {
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(retry_after_seconds),
+            ApiError::Unavailable(_) => Some(5),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            headers.insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -153,6 +164,7 @@ impl From<StoreError> for ApiError {
                 detail: format!("The configuration cannot be applied: {} problem(s) to fix first.", issues.len()),
                 errors: issues.iter().map(issue_field_error).collect(),
             },
+            other if other.is_unavailable() => ApiError::database_unavailable(),
             other @ (StoreError::Corrupt(_) | StoreError::Db(_)) => ApiError::Internal(anyhow::Error::new(other)),
         }
     }

@@ -26,14 +26,19 @@ use crate::{mail, services};
 /// How long a job waits in `syncing` for FreeSWITCH to answer before ending anyway.
 const SYNC_PATIENCE_MS: i64 = 10_000;
 
-/// Runs forever: advances the jobs this instance holds, twice a second or when woken.
+/// Advances the jobs this instance holds, twice a second or when woken, until the server stops:
+/// a step under way is finished, never cut (a job stopped between steps resumes on any
+/// instance once its lease ends).
 pub async fn run(state: AppState) {
     let owner = format!("{}-{}", std::process::id(), crate::secrets::random_token(6));
     loop {
         if let Err(err) = tick(&state, &owner).await {
             tracing::warn!(error = %format!("{err:#}"), "advancing Apply jobs");
         }
-        let _ = tokio::time::timeout(Duration::from_millis(500), state.jobs_notified()).await;
+        tokio::select! {
+            () = state.shutting_down() => return,
+            _ = tokio::time::timeout(Duration::from_millis(500), state.jobs_notified()) => {}
+        }
     }
 }
 

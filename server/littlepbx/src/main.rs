@@ -85,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
                 "LittlePBX is listening; org pages at {}",
                 state.config().org_url("<org>")
             );
-            application.run().await
+            application.run_until(app::stop_signal()).await
         }
         Command::Migrate => {
             ensure_secrets(&mut config)?;

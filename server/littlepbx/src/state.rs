@@ -6,6 +6,7 @@ use store::Store;
 
 use crate::auth::LoginLimiter;
 use crate::config::Config;
+use crate::database::DatabaseWatch;
 use crate::freeswitch::FreeSwitch;
 use crate::secrets::SecretBox;
 use crate::sip_guard::SipGuard;
@@ -27,6 +28,8 @@ struct Inner {
     fs_settings: fsxml::Settings,
     xml_cache: Arc<XmlCache>,
     sip_guard: Arc<SipGuard>,
+    database: DatabaseWatch,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -49,6 +52,8 @@ impl AppState {
                 fs_settings,
                 xml_cache: Arc::default(),
                 sip_guard: Arc::default(),
+                database: DatabaseWatch::default(),
+                shutdown: tokio::sync::watch::channel(false).0,
             }),
         }
     }
@@ -96,5 +101,20 @@ impl AppState {
 
     pub fn sip_guard(&self) -> &Arc<SipGuard> {
         &self.inner.sip_guard
+    }
+
+    /// Whether the configuration database answers (see `crate::database`).
+    pub fn database(&self) -> &DatabaseWatch {
+        &self.inner.database
+    }
+
+    /// Asks the background work to stop after the step under way (SIGTERM).
+    pub fn begin_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// Resolves once [`Self::begin_shutdown`] was called.
+    pub async fn shutting_down(&self) {
+        let _ = self.inner.shutdown.subscribe().wait_for(|stop| *stop).await;
     }
 }

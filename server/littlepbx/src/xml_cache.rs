@@ -7,8 +7,14 @@
 //! orgs that changed, so a change made through another instance is served within a second.
 //! Updates are copy-on-write: the maps of `Arc<OrgView>` are cloned (cheap: pointers), the
 //! changed views replaced, and the new index swapped in; requests in flight keep the old one.
+//!
+//! After every change the snapshots the index was built from are written to the local snapshot
+//! file (`crate::snapshot_file`). At start-up the server serves that file at once when the
+//! database is down, or when the database's epoch is the file's (a restart then reads only
+//! what changed); a file older than the database is never served.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -21,7 +27,19 @@ use tokio::sync::{watch, Notify};
 use crate::config::Config;
 use crate::moh_files;
 use crate::secrets::SecretBox;
+use crate::snapshot_file::{Loaded, SnapshotFile};
 use crate::state::AppState;
+
+/// Where the index being served came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Nothing loaded yet: `/fs/xml` waits, then refuses.
+    Loading = 0,
+    /// The local snapshot file; the database has not been read since start-up.
+    Snapshot = 1,
+    /// The database.
+    Database = 2,
+}
 
 /// One consistent set of views.
 #[derive(Default)]
@@ -91,6 +109,7 @@ pub struct XmlCache {
     /// True once the first full load finished; `/fs/xml` waits for it.
     ready: watch::Sender<bool>,
     changed: Notify,
+    source: AtomicU8,
 }
 
 impl Default for XmlCache {
@@ -101,6 +120,7 @@ impl Default for XmlCache {
             instance_id: crate::secrets::random_token(16),
             ready: watch::channel(false).0,
             changed: Notify::new(),
+            source: AtomicU8::new(Source::Loading as u8),
         }
     }
 }
@@ -124,7 +144,41 @@ impl XmlCache {
 
     /// The XML epoch the current index was loaded at (-1 before the first load).
     pub fn served_epoch(&self) -> i64 {
-        self.epoch.load(std::sync::atomic::Ordering::SeqCst)
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    pub fn source(&self) -> Source {
+        match self.source.load(Ordering::SeqCst) {
+            1 => Source::Snapshot,
+            2 => Source::Database,
+            _ => Source::Loading,
+        }
+    }
+
+    /// Serves a snapshot read from the local file until the database answers.
+    pub fn serve_snapshot(&self, config: &Config, secret_box: &SecretBox, loaded: Loaded) {
+        let mut index = Index::default();
+        for snapshot in loaded.snapshots {
+            let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
+            index.insert(
+                org,
+                version,
+                Arc::new(build_view(config, secret_box, snapshot)),
+            );
+        }
+        tracing::info!(
+            orgs = index.len(),
+            epoch = loaded.epoch,
+            "FreeSWITCH is served from the snapshot file until the database answers"
+        );
+        self.swap(index);
+        self.serving(loaded.epoch, Source::Snapshot);
+    }
+
+    fn serving(&self, epoch: i64, source: Source) {
+        self.epoch.store(epoch, Ordering::SeqCst);
+        self.source.store(source as u8, Ordering::SeqCst);
+        self.ready.send_replace(true);
     }
 
     pub fn instance_id(&self) -> &str {
@@ -205,7 +259,7 @@ pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnap
 pub async fn run_refresher(state: AppState) {
     let cache = state.xml_cache().clone();
     let mut last_report = None;
-    loop {
+    while cache.source() == Source::Loading {
         report(&state, &mut last_report).await;
         match full_load(&state).await {
             Ok(()) => break,
@@ -253,9 +307,15 @@ async fn report(state: &AppState, last: &mut Option<(i64, std::time::Instant)>) 
 /// with the same load time (about 6 s).
 const LOAD_PAGE_ORGS: u64 = 50;
 
+/// The snapshot file of this server's data directory and database.
+pub fn snapshot_file(config: &Config) -> SnapshotFile {
+    SnapshotFile::new(&config.data_dir, config.effective_database_url().as_str())
+}
+
 async fn full_load(state: &AppState) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let epoch = state.store().xml_epoch().await?;
+    let mut file = start_snapshot_file(state, epoch);
     let mut index = Index::default();
     let mut after = None;
     loop {
@@ -267,6 +327,9 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
             break;
         };
         after = Some(last);
+        for snapshot in &snapshots {
+            add_to_snapshot_file(&mut file, snapshot);
+        }
         let (config, secret_box) = (state.config().clone(), state.secret_box().clone());
         index = tokio::task::spawn_blocking(move || {
             for snapshot in snapshots {
@@ -284,25 +347,78 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
     let cache = state.xml_cache();
     tracing::info!(orgs = index.len(), elapsed = ?started.elapsed(), "FreeSWITCH configuration cache loaded");
     cache.swap(index);
-    cache
-        .epoch
-        .store(epoch, std::sync::atomic::Ordering::SeqCst);
-    cache.ready.send_replace(true);
+    cache.serving(epoch, Source::Database);
+    if let Some(writer) = file {
+        commit_snapshot_file(writer).await;
+    }
+    Ok(())
+}
+
+/// A new snapshot file, or `None` (logged) when it cannot be written: serving goes on.
+fn start_snapshot_file(state: &AppState, epoch: i64) -> Option<crate::snapshot_file::Writer> {
+    snapshot_file(state.config())
+        .writer(epoch)
+        .map_err(|err| tracing::error!(error = %err, "cannot write the snapshot file"))
+        .ok()
+}
+
+fn add_to_snapshot_file(
+    file: &mut Option<crate::snapshot_file::Writer>,
+    snapshot: &AppliedSnapshot,
+) {
+    if let Some(writer) = file.as_mut() {
+        if let Err(err) = writer.add(snapshot) {
+            tracing::error!(error = %err, "cannot write the snapshot file");
+            *file = None;
+        }
+    }
+}
+
+async fn commit_snapshot_file(writer: crate::snapshot_file::Writer) {
+    match tokio::task::spawn_blocking(move || writer.commit()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::error!(error = %err, "cannot write the snapshot file"),
+        Err(err) => tracing::error!(error = %err, "writing the snapshot file"),
+    }
+}
+
+/// Writes the snapshot file anew from the database (when updating it in place failed).
+async fn rewrite_snapshot_file(state: &AppState, epoch: i64) -> anyhow::Result<()> {
+    let mut file = start_snapshot_file(state, epoch);
+    let mut after = None;
+    loop {
+        let snapshots = state
+            .store()
+            .applied_snapshots_page(after, LOAD_PAGE_ORGS)
+            .await?;
+        let Some(last) = snapshots.last().map(|s| s.org.id) else {
+            break;
+        };
+        after = Some(last);
+        for snapshot in &snapshots {
+            add_to_snapshot_file(&mut file, snapshot);
+        }
+    }
+    if let Some(writer) = file {
+        commit_snapshot_file(writer).await;
+    }
     Ok(())
 }
 
 /// Rebuilds the views of the orgs whose `xml_version` moved since they were built.
 pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
-    use std::sync::atomic::Ordering;
     let cache = state.xml_cache();
     let epoch = state.store().xml_epoch().await?;
-    if epoch == cache.epoch.load(Ordering::SeqCst) {
+    let previous_epoch = cache.served_epoch();
+    if epoch == previous_epoch {
+        cache.source.store(Source::Database as u8, Ordering::SeqCst);
         return Ok(());
     }
     let current = cache.current();
     let versions = state.store().xml_versions().await?;
     let mut next: Option<Index> = None;
     let mut seen = std::collections::HashSet::new();
+    let mut changed = Vec::new();
     for (org, version) in versions {
         seen.insert(org);
         if current
@@ -318,11 +434,18 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
             Err(err) => return Err(err.into()),
         };
         let version = snapshot.org.xml_version;
+        changed.push(snapshot.clone());
         let view = build_view(state.config(), state.secret_box(), snapshot);
         next.get_or_insert_with(|| clone_index(&current))
             .insert(org, version, Arc::new(view));
     }
-    for org in current.versions.keys().filter(|org| !seen.contains(org)) {
+    let removed: Vec<OrgId> = current
+        .versions
+        .keys()
+        .filter(|org| !seen.contains(org))
+        .copied()
+        .collect();
+    for org in &removed {
         next.get_or_insert_with(|| clone_index(&current))
             .remove(*org);
     }
@@ -330,8 +453,34 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
         tracing::debug!(orgs = index.len(), "FreeSWITCH configuration cache updated");
         cache.swap(index);
     }
-    cache.epoch.store(epoch, Ordering::SeqCst);
+    cache.serving(epoch, Source::Database);
+    update_snapshot_file(state, previous_epoch, epoch, changed, removed).await;
     Ok(())
+}
+
+/// Brings the snapshot file to `epoch`: in place when it is whole and at `previous_epoch`,
+/// otherwise anew from the database.
+async fn update_snapshot_file(
+    state: &AppState,
+    previous_epoch: i64,
+    epoch: i64,
+    changed: Vec<AppliedSnapshot>,
+    removed: Vec<OrgId>,
+) {
+    let file = snapshot_file(state.config());
+    let updated = tokio::task::spawn_blocking(move || {
+        file.write_changes(previous_epoch, epoch, &changed, &removed)
+    })
+    .await;
+    if let Ok(Ok(())) = updated {
+        return;
+    }
+    if let Ok(Err(err)) = updated {
+        tracing::info!(reason = %err, "writing the snapshot file anew");
+    }
+    if let Err(err) = rewrite_snapshot_file(state, epoch).await {
+        tracing::warn!(error = %format!("{err:#}"), "writing the snapshot file anew");
+    }
 }
 
 fn clone_index(index: &Index) -> Index {

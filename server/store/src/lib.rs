@@ -35,7 +35,10 @@ use sea_orm::{
 pub use domain;
 
 /// An org's database id. Only the store and the session/key layer create these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct OrgId(pub i64);
 
 /// The two layers of an org's configuration.
@@ -102,43 +105,42 @@ impl DatabaseKind {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// One connection of its own for [`Store::probe`], so that a busy pool never looks like a
+    /// database that is down.
+    probe: DatabaseConnection,
     #[cfg(feature = "fault-injection")]
     fail_at: std::sync::Arc<std::sync::Mutex<Option<apply::Step>>>,
 }
 
 impl Store {
-    /// Connects to `url` (`sqlite://...?mode=rwc` or `mysql://...`).
+    /// Connects to `url` (`sqlite://...?mode=rwc` or `mysql://...`); fails when the database
+    /// does not answer.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let kind = DatabaseKind::from_url(url).map_err(StoreError::Conflict)?;
-        // `mariadb://` is our alias; the driver only knows `mysql://`.
-        let url = match url.strip_prefix("mariadb://") {
-            Some(rest) => format!("mysql://{rest}"),
-            None => url.to_owned(),
-        };
-        let mut options = ConnectOptions::new(url);
-        options
-            .sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10));
-        if kind == DatabaseKind::Sqlite {
-            // WAL lets readers run beside the one writer; the busy timeout makes a second
-            // writer wait instead of failing at once.
-            options.max_connections(8).map_sqlx_sqlite_opts(|opts| {
-                opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            });
-        } else {
-            options.max_connections(32);
-        }
+        let db = Database::connect(pool_options(url)?).await?;
+        let probe = Database::connect(probe_options(url)?).await?;
+        Ok(Self::from_connections(db, probe))
+    }
+
+    /// Prepares the connections without opening any: the first query opens them. How the
+    /// server starts while its database is down (it serves FreeSWITCH from its snapshot).
+    pub async fn connect_lazily(url: &str) -> Result<Self, StoreError> {
+        let mut options = pool_options(url)?;
+        options.connect_lazy(true);
+        let mut probe = probe_options(url)?;
+        probe.connect_lazy(true);
         let db = Database::connect(options).await?;
-        Ok(Self::from_connection(db))
+        let probe = Database::connect(probe).await?;
+        Ok(Self::from_connections(db, probe))
     }
 
     pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self::from_connections(db.clone(), db)
+    }
+
+    fn from_connections(db: DatabaseConnection, probe: DatabaseConnection) -> Self {
         Self {
             db,
+            probe,
             #[cfg(feature = "fault-injection")]
             fail_at: Default::default(),
         }
@@ -165,6 +167,12 @@ impl Store {
         Ok(())
     }
 
+    /// A round trip on the probe's own connection: does the database answer at all.
+    pub async fn probe(&self) -> Result<(), StoreError> {
+        self.probe.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
@@ -181,6 +189,7 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
+        self.probe.close().await?;
         self.db.close().await?;
         Ok(())
     }
@@ -205,6 +214,82 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// The pool every operation uses.
+fn pool_options(url: &str) -> Result<ConnectOptions, StoreError> {
+    let kind = DatabaseKind::from_url(url).map_err(StoreError::Conflict)?;
+    let mut options = ConnectOptions::new(driver_url(url));
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if kind == DatabaseKind::Sqlite {
+        // WAL lets readers run beside the one writer; the busy timeout makes a second
+        // writer wait instead of failing at once.
+        options
+            .max_connections(8)
+            .map_sqlx_sqlite_opts(sqlite_options);
+    } else {
+        options.max_connections(32);
+    }
+    Ok(options)
+}
+
+/// The probe's single connection: short timeouts, so that "no answer" is known within a second.
+fn probe_options(url: &str) -> Result<ConnectOptions, StoreError> {
+    let kind = DatabaseKind::from_url(url).map_err(StoreError::Conflict)?;
+    let mut options = ConnectOptions::new(driver_url(url));
+    options
+        .sqlx_logging(false)
+        .min_connections(0)
+        .max_connections(1)
+        .connect_timeout(Duration::from_millis(900))
+        .acquire_timeout(Duration::from_millis(900));
+    if kind == DatabaseKind::Sqlite {
+        options.map_sqlx_sqlite_opts(sqlite_options);
+    }
+    Ok(options)
+}
+
+fn sqlite_options(
+    opts: sea_orm::sqlx::sqlite::SqliteConnectOptions,
+) -> sea_orm::sqlx::sqlite::SqliteConnectOptions {
+    opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+}
+
+/// `mariadb://` is our alias; the driver only knows `mysql://`.
+fn driver_url(url: &str) -> String {
+    match url.strip_prefix("mariadb://") {
+        Some(rest) => format!("mysql://{rest}"),
+        None => url.to_owned(),
+    }
+}
+
+impl StoreError {
+    /// True when the database did not answer (down, unreachable, too slow, connection lost),
+    /// as opposed to an answer that refused the operation.
+    pub fn is_unavailable(&self) -> bool {
+        use sea_orm::{error::RuntimeErr, sqlx::Error as SqlxError};
+        let runtime = match self {
+            StoreError::Db(DbErr::ConnectionAcquire(_)) => return true,
+            StoreError::Db(DbErr::Conn(_)) => return true,
+            StoreError::Db(DbErr::Exec(err) | DbErr::Query(err)) => err,
+            _ => return false,
+        };
+        matches!(runtime, RuntimeErr::SqlxError(err) if matches!(
+            **err,
+            SqlxError::Io(_)
+                | SqlxError::Tls(_)
+                | SqlxError::Protocol(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed
+        ))
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// Limits the provider sets per org.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrgLimits {
     pub max_extensions: u32,
     pub max_outbound_calls: u32,
@@ -34,7 +34,7 @@ impl Default for OrgLimits {
 }
 
 /// An organization as the rest of LittlePBX sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Org {
     pub id: OrgId,
     pub slug: OrgSlug,

@@ -13,8 +13,9 @@ use crate::telephony::{trunks_in, StoredTrunk};
 use crate::{Layer, OrgId, Store, StoreError, StoreResult};
 
 /// Everything FreeSWITCH may be told about one org, read in one transaction so that the parts
-/// agree with each other.
-#[derive(Debug, Clone)]
+/// agree with each other. Serializable for the local snapshot file (secrets stay as stored:
+/// trunk passwords encrypted, SIP credentials as hashes).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AppliedSnapshot {
     pub org: Org,
     pub config: OrgConfig,

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// A trunk as stored; the password stays encrypted (the caller holds the key).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredTrunk {
     pub role: TrunkRole,
     pub config: TrunkConfig,

@@ -155,11 +155,16 @@ pub fn mariadb_admin_url() -> Result<String, String> {
         .map_err(Clone::clone)
 }
 
-/// A MariaDB server private to this test process.
+/// A MariaDB server private to this test process (or to one test: outage tests start their own
+/// and freeze, kill and restart it).
 pub struct PrivateMariaDb {
     pub admin_url: String,
     pub socket: PathBuf,
     pub port: u16,
+    server: PathBuf,
+    client: PathBuf,
+    dir: PathBuf,
+    child: std::sync::Mutex<std::process::Child>,
 }
 
 const TEST_USER: &str = "lpbx_test";
@@ -205,7 +210,6 @@ impl PrivateMariaDb {
             .tempdir()
             .map_err(|e| e.to_string())?
             .keep();
-        let data = dir.join("data");
         let status = Command::new(&install)
             .args([
                 "--no-defaults",
@@ -214,7 +218,7 @@ impl PrivateMariaDb {
                 "--skip-test-db",
             ])
             .arg("--skip-name-resolve")
-            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--datadir={}", dir.join("data").display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -226,33 +230,7 @@ impl PrivateMariaDb {
         let mut last_error = String::new();
         for _attempt in 0..3 {
             let port = free_port()?;
-            let mut child = Command::new(&server)
-                .arg("--no-defaults")
-                .arg(format!("--datadir={}", data.display()))
-                .arg(format!("--socket={}", socket.display()))
-                .arg(format!("--port={port}"))
-                .arg("--bind-address=127.0.0.1")
-                .arg("--user=root")
-                .arg(format!("--pid-file={}", dir.join("pid").display()))
-                .arg(format!("--log-error={}", dir.join("err.log").display()))
-                .args([
-                    "--skip-name-resolve",
-                    "--skip-log-bin",
-                    "--innodb-buffer-pool-size=128M",
-                ])
-                .args([
-                    "--character-set-server=utf8mb4",
-                    "--collation-server=utf8mb4_unicode_ci",
-                ])
-                .args([
-                    "--innodb-flush-log-at-trx-commit=2",
-                    "--max-connections=500",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("start mariadbd: {e}"))?;
-            spawn_watchdog(child.id(), &dir);
+            let mut child = launch(&server, &dir, port)?;
             match wait_ready(&client, &socket, &mut child) {
                 Ok(()) => {
                     create_test_user(&client, &socket)?;
@@ -261,6 +239,10 @@ impl PrivateMariaDb {
                         admin_url,
                         socket,
                         port,
+                        server,
+                        client,
+                        dir,
+                        child: std::sync::Mutex::new(child),
                     });
                 }
                 Err(e) => {
@@ -275,6 +257,73 @@ impl PrivateMariaDb {
             dir.join("err.log").display()
         ))
     }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.lock().map(|c| c.id()).unwrap_or(0);
+        let _ = Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status();
+    }
+
+    /// Stops the server's process (SIGSTOP): connections stay open and nothing answers.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Kills the server (SIGKILL) and waits until it is gone: connections are refused.
+    pub fn kill(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the killed server again, on the same port and data.
+    pub fn restart(&self) -> Result<(), String> {
+        let mut child = launch(&self.server, &self.dir, self.port)?;
+        wait_ready(&self.client, &self.socket, &mut child)?;
+        if let Ok(mut current) = self.child.lock() {
+            *current = child;
+        }
+        Ok(())
+    }
+}
+
+/// Starts `mariadbd` on `dir`'s data at `port`, with a watchdog.
+fn launch(server: &Path, dir: &Path, port: u16) -> Result<std::process::Child, String> {
+    let child = Command::new(server)
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", dir.join("data").display()))
+        .arg(format!("--socket={}", dir.join("sock").display()))
+        .arg(format!("--port={port}"))
+        .arg("--bind-address=127.0.0.1")
+        .arg("--user=root")
+        .arg(format!("--pid-file={}", dir.join("pid").display()))
+        .arg(format!("--log-error={}", dir.join("err.log").display()))
+        .args([
+            "--skip-name-resolve",
+            "--skip-log-bin",
+            "--innodb-buffer-pool-size=128M",
+        ])
+        .args([
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+        ])
+        .args([
+            "--innodb-flush-log-at-trx-commit=2",
+            "--max-connections=500",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("start mariadbd: {e}"))?;
+    spawn_watchdog(child.id(), dir);
+    Ok(child)
 }
 
 /// Stops `pid` and removes `dir` once this test process has exited.

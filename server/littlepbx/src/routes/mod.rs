@@ -1,6 +1,7 @@
 //! HTTP routes, one module per area.
 
 pub mod cdr;
+pub mod database_gate;
 pub mod fs;
 pub mod health;
 pub mod org;
@@ -17,13 +18,14 @@ use crate::state::AppState;
 
 /// Every route of LittlePBX.
 pub fn router(state: AppState) -> Router {
+    let gate = || axum::middleware::from_fn_with_state(state.clone(), database_gate::database_gate);
     Router::new()
         .merge(health::router())
         .merge(fs::router())
         .merge(cdr::router())
-        .merge(provision::router())
-        .nest("/api/v1", provider::router())
-        .nest("/api/org", org::router())
+        .merge(provision::router().layer(gate()))
+        .nest("/api/v1", provider::router().layer(gate()))
+        .nest("/api/org", org::router().layer(gate()))
         .merge(web::router())
         .with_state(state)
         .layer(CatchPanicLayer::custom(panic_response))

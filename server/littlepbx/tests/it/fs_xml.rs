@@ -7,11 +7,11 @@ use testkit::db_test;
 
 use crate::common::{spawn_app, spawn_app_with, TestApp};
 
-const FS_USER: &str = "freeswitch";
-const FS_PASSWORD: &str = "fs-test-password";
+pub(crate) const FS_USER: &str = "freeswitch";
+pub(crate) const FS_PASSWORD: &str = "fs-test-password";
 
 /// The raw body of a captured request.
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fsxml/tests/fixtures")
         .join(name);
@@ -20,7 +20,7 @@ fn fixture(name: &str) -> String {
     lines.nth(1).expect("a raw body line").to_owned()
 }
 
-async fn post_xml(app: &TestApp, body: &str) -> (u16, String) {
+pub(crate) async fn post_xml(app: &TestApp, body: &str) -> (u16, String) {
     let response = app
         .http
         .post(format!("{}/fs/xml", app.base))
@@ -36,7 +36,7 @@ async fn post_xml(app: &TestApp, body: &str) -> (u16, String) {
 
 /// Org "acme" with SIP domain acme.test and extensions 1001, 1002 (password "secret", as in the
 /// captures), applied.
-async fn acme(app: &TestApp) -> store::OrgId {
+pub(crate) async fn acme(app: &TestApp) -> store::OrgId {
     let created = littlepbx::services::create_org(
         &app.state,
         OrgSlug::parse("acme").unwrap(),
@@ -56,7 +56,7 @@ async fn acme(app: &TestApp) -> store::OrgId {
     created.org.id
 }
 
-async fn add_extension(app: &TestApp, org: store::OrgId, number: &str) {
+pub(crate) async fn add_extension(app: &TestApp, org: store::OrgId, number: &str) {
     let number = ExtensionNumber::parse(number).unwrap();
     let ext = Extension {
         a1_hash: A1Hash::compute(&number, &SipDomain::parse("acme.test").unwrap(), "secret"),

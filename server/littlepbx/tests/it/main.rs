@@ -4,6 +4,7 @@
 mod common;
 
 mod apply_engine;
+mod availability;
 mod cdr;
 
 mod cli;
