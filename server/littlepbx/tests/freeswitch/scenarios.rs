@@ -51,6 +51,8 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(apply_with_waiting_holds_until_the_orgs_own_call_ends_and_stop_cancels),
         scenario!(a_trunk_change_takes_effect_at_once_for_that_org_only),
         scenario!(a_trunk_change_made_through_another_instance_waits_for_freeswitchs_instance),
+        // Last: it kills and restarts both instances.
+        scenario!(registrations_go_on_when_either_instance_is_killed),
     ];
     let named = |prefix: &str, backend, list: &[(&str, Scenario)]| {
         list.iter()
@@ -651,6 +653,59 @@ async fn a_trunk_change_made_through_another_instance_waits_for_freeswitchs_inst
     .await?;
     eprintln!("trunk change made through instance 1 in FreeSWITCH after {took:?}");
     restore_acme_trunk(&env).await
+}
+
+/// FreeSWITCH asks instance 0 first and instance 1 when 0 does not answer (`--url2`). Phones of
+/// both orgs register back to back while instance 0 is killed (SIGKILL), started again, and
+/// then instance 1 is killed: not one registration is refused.
+async fn registrations_go_on_when_either_instance_is_killed(env: Arc<Env>) -> anyhow::Result<()> {
+    if lock_pbx(&env)?.len() < 2 {
+        let second =
+            crate::fixture::Pbx::start(&env.root, env.ports, 1, &env.database_url, &[]).await?;
+        lock_pbx(&env)?.push(second);
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let phones = {
+        let (env, stop) = (env.clone(), stop.clone());
+        std::thread::spawn(move || -> anyhow::Result<Vec<Option<u16>>> {
+            let mut codes = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let org = if codes.len() % 2 == 0 {
+                    &env.acme
+                } else {
+                    &env.globex
+                };
+                let port = phone_port(&env, org, "101");
+                codes
+                    .push(sipp::register(&org.account("101"), env.target(), port, 600)?.final_code);
+            }
+            Ok(codes)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    lock_pbx(&env)?[0].kill();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let first = crate::fixture::Pbx::start(&env.root, env.ports, 0, &env.database_url, &[]).await?;
+    lock_pbx(&env)?[0] = first;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    lock_pbx(&env)?[1].kill();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let codes = phones
+        .join()
+        .map_err(|_| anyhow::anyhow!("the phones' thread panicked"))??;
+    let refused = codes.iter().filter(|code| **code != Some(200)).count();
+    eprintln!(
+        "{} registrations across the kills, {refused} not accepted",
+        codes.len()
+    );
+    ensure!(codes.len() >= 10, "too few registrations: {codes:?}");
+    ensure!(refused == 0, "registrations refused: {codes:?}");
+    Ok(())
+}
+
+fn lock_pbx(env: &Env) -> anyhow::Result<std::sync::MutexGuard<'_, Vec<crate::fixture::Pbx>>> {
+    env.pbx.lock().map_err(|_| anyhow::anyhow!("lock"))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -101,9 +101,74 @@ async fn applies_survive_sigkill_at_random_moments() {
     let data_dir = tempfile::tempdir().unwrap();
     let secret = littlepbx::secrets::random_key_base64();
 
-    // An org with 300 extensions, all applied as "Round 0".
     let store = store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
+    let org = acme_applied_as_round_0(&store).await;
+
+    let mut server = start_server(&url, data_dir.path(), &secret);
+    let mut killed_in = std::collections::BTreeMap::<String, usize>::new();
+    let mut rng = rand::thread_rng();
+    for round in 1..=RUNS {
+        let before = store.org(org).await.unwrap().applied_version;
+        rename_all(&store, org, &format!("Round {round}")).await;
+        let mut client = org_client(server.port);
+        assert_eq!(client.login("boss@acme.example", PASSWORD).await, 200);
+        // Every third run waits for calls (FreeSWITCH is not reachable, so it waits the full
+        // second) so that kills also land while waiting.
+        let wait = round % 3 == 0;
+        let (status, job) = client
+            .send_json(
+                Method::POST,
+                "/api/org/apply",
+                json!({"wait_for_calls": wait, "max_wait_seconds": 1, "email_me": false}),
+            )
+            .await;
+        assert_eq!(status, 202, "{job}");
+        let job_id = job["id"].as_i64().unwrap();
+
+        // Kill at a random moment while the job runs.
+        let window = if wait { 1500 } else { 50 };
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..window))).await;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let state_at_kill = store.job(org, job_id).await.unwrap().state;
+        *killed_in.entry(state_at_kill.clone()).or_default() += 1;
+
+        // Right after the crash: applied is exactly the old or the new version, the draft intact.
+        assert_old_or_new(&store, org, before, round).await;
+
+        // After a restart the job is resumed and ends done, applied exactly once.
+        server = start_server(&url, data_dir.path(), &secret);
+        let job = until_done(&store, org, job_id, round).await;
+        assert_eq!(job.applied_version, Some(before + 1), "round {round}");
+        assert_eq!(job.active_org_id, None);
+        assert_eq!(
+            store.org(org).await.unwrap().applied_version,
+            before + 1,
+            "round {round}: applied once"
+        );
+        assert!(names(&store, org, store::Layer::Applied)
+            .await
+            .iter()
+            .all(|n| *n == format!("Round {round}")));
+        let history = store.apply_history(org, 3).await.unwrap();
+        assert_eq!(
+            history.iter().filter(|h| h.job_id == Some(job_id)).count(),
+            1,
+            "round {round}"
+        );
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    eprintln!("{RUNS} SIGKILL runs; job state when killed: {killed_in:?}");
+    assert!(
+        killed_in.len() >= 3,
+        "kills should land in different phases: {killed_in:?}"
+    );
+}
+
+/// An org with 300 extensions, all applied as "Round 0", and an admin.
+async fn acme_applied_as_round_0(store: &store::Store) -> store::OrgId {
     let domain = domain::SipDomain::parse("pbx.acme.localhost").unwrap();
     let reception = domain::defaults::ReceptionSecrets {
         a1_hash: domain::A1Hash::compute(
@@ -155,98 +220,116 @@ async fn applies_survive_sigkill_at_random_moments() {
     };
     store.apply(org, &request, |_| vec![]).await.unwrap();
 
-    let mut server = start_server(&url, data_dir.path(), &secret);
-    let mut killed_in = std::collections::BTreeMap::<String, usize>::new();
-    let mut rng = rand::thread_rng();
-    for round in 1..=RUNS {
+    org
+}
+
+/// Applied is exactly the version before `round` or the one of `round`, never a mix; the draft
+/// is intact.
+async fn assert_old_or_new(store: &store::Store, org: store::OrgId, before: i64, round: usize) {
+    let applied = names(store, org, store::Layer::Applied).await;
+    let version = store.org(org).await.unwrap().applied_version;
+    let old = format!("Round {}", round - 1);
+    let new = format!("Round {round}");
+    let all = |name: &str| applied.len() == EXTENSIONS && applied.iter().all(|n| n == name);
+    match version - before {
+        0 => assert!(
+            all(&old),
+            "round {round}: version unchanged but applied is not the old config"
+        ),
+        1 => assert!(
+            all(&new),
+            "round {round}: version bumped but applied is not the new config"
+        ),
+        other => panic!("round {round}: applied_version moved by {other}"),
+    }
+    assert!(
+        names(store, org, store::Layer::Draft)
+            .await
+            .iter()
+            .all(|n| *n == new),
+        "round {round}: draft damaged"
+    );
+}
+
+/// Waits until job `job_id` is done; returns it.
+async fn until_done(
+    store: &store::Store,
+    org: store::OrgId,
+    job_id: i64,
+    round: usize,
+) -> store::jobs::Job {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let job = store.job(org, job_id).await.unwrap();
+        if job.state == "done" {
+            return job;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "round {round}: job stuck in {}",
+            job.state
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// SIGTERM while an Apply runs (applying at once, or waiting for calls): the process finishes
+/// the step under way and exits cleanly within the grace period; applied is the old or the new
+/// version; the job ends done after a restart, applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_an_apply_stops_cleanly() {
+    let Some(db) = testkit::TestDb::mariadb().await else {
+        return;
+    };
+    let url = db.url().to_owned();
+    let data_dir = tempfile::tempdir().unwrap();
+    let secret = littlepbx::secrets::random_key_base64();
+    let store = store::Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let org = acme_applied_as_round_0(&store).await;
+    for (round, wait, after_ms) in [(1, false, 30), (2, true, 400), (3, false, 0)] {
+        let mut server = start_server(&url, data_dir.path(), &secret);
         let before = store.org(org).await.unwrap().applied_version;
         rename_all(&store, org, &format!("Round {round}")).await;
         let mut client = org_client(server.port);
         assert_eq!(client.login("boss@acme.example", PASSWORD).await, 200);
-        // Every third run waits for calls (FreeSWITCH is not reachable, so it waits the full
-        // second) so that kills also land while waiting.
-        let wait = round % 3 == 0;
         let (status, job) = client
             .send_json(
                 Method::POST,
                 "/api/org/apply",
-                json!({"wait_for_calls": wait, "max_wait_seconds": 1, "email_me": false}),
+                json!({"wait_for_calls": wait, "max_wait_seconds": 2, "email_me": false}),
             )
             .await;
         assert_eq!(status, 202, "{job}");
         let job_id = job["id"].as_i64().unwrap();
-
-        // Kill at a random moment while the job runs.
-        let window = if wait { 1500 } else { 50 };
-        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..window))).await;
-        server.child.kill().unwrap();
-        server.child.wait().unwrap();
-        let state_at_kill = store.job(org, job_id).await.unwrap().state;
-        *killed_in.entry(state_at_kill.clone()).or_default() += 1;
-
-        // Right after the crash: applied is exactly the old or the new version, the draft intact.
-        let applied = names(&store, org, store::Layer::Applied).await;
-        let version = store.org(org).await.unwrap().applied_version;
-        let old = format!("Round {}", round - 1);
-        let new = format!("Round {round}");
-        let all = |name: &str| applied.len() == EXTENSIONS && applied.iter().all(|n| n == name);
-        match version - before {
-            0 => assert!(
-                all(&old),
-                "round {round}: version unchanged but applied is not the old config"
-            ),
-            1 => assert!(
-                all(&new),
-                "round {round}: version bumped but applied is not the new config"
-            ),
-            other => panic!("round {round}: applied_version moved by {other}"),
-        }
-        assert!(
-            names(&store, org, store::Layer::Draft)
-                .await
-                .iter()
-                .all(|n| *n == new),
-            "round {round}: draft damaged"
-        );
-
-        // After a restart the job is resumed and ends done, applied exactly once.
-        server = start_server(&url, data_dir.path(), &secret);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let job = loop {
-            let job = store.job(org, job_id).await.unwrap();
-            if job.state == "done" {
-                break job;
+        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+        let signalled = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status();
+        let exit = loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                break status;
             }
             assert!(
-                Instant::now() < deadline,
-                "round {round}: job stuck in {} (killed in {state_at_kill})",
-                job.state
+                signalled.elapsed() < littlepbx::app::SHUTDOWN_GRACE + Duration::from_secs(2),
+                "round {round}: still running after SIGTERM"
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            std::thread::sleep(Duration::from_millis(10));
         };
+        let state = store.job(org, job_id).await.unwrap().state;
+        eprintln!(
+            "round {round}: exit {exit} after {:?}, job {state}",
+            signalled.elapsed()
+        );
+        assert!(exit.success(), "round {round}: {exit}");
+        assert_old_or_new(&store, org, before, round).await;
+
+        let mut server = start_server(&url, data_dir.path(), &secret);
+        let job = until_done(&store, org, job_id, round).await;
         assert_eq!(job.applied_version, Some(before + 1), "round {round}");
-        assert_eq!(job.active_org_id, None);
-        assert_eq!(
-            store.org(org).await.unwrap().applied_version,
-            before + 1,
-            "round {round}: applied once"
-        );
-        assert!(names(&store, org, store::Layer::Applied)
-            .await
-            .iter()
-            .all(|n| *n == new));
-        let history = store.apply_history(org, 3).await.unwrap();
-        assert_eq!(
-            history.iter().filter(|h| h.job_id == Some(job_id)).count(),
-            1,
-            "round {round}"
-        );
+        assert_eq!(store.org(org).await.unwrap().applied_version, before + 1);
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
     }
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
-    eprintln!("{RUNS} SIGKILL runs; job state when killed: {killed_in:?}");
-    assert!(
-        killed_in.len() >= 3,
-        "kills should land in different phases: {killed_in:?}"
-    );
 }
