@@ -147,12 +147,19 @@ pub fn mariadb_admin_url() -> Result<String, String> {
     if let Ok(url) = std::env::var("LITTLEPBX_TEST_MYSQL_URL") {
         return Ok(url.trim_end_matches('/').to_owned());
     }
-    static SERVER: OnceLock<Result<PrivateMariaDb, String>> = OnceLock::new();
-    SERVER
+    SHARED_SERVER
         .get_or_init(PrivateMariaDb::start)
         .as_ref()
         .map(|s| s.admin_url.clone())
         .map_err(Clone::clone)
+}
+
+static SHARED_SERVER: OnceLock<Result<PrivateMariaDb, String>> = OnceLock::new();
+
+/// The private server [`mariadb_admin_url`] started for this process, if it did (outage tests
+/// kill and restart it; not possible with a server named by `LITTLEPBX_TEST_MYSQL_URL`).
+pub fn shared_private_mariadb() -> Option<&'static PrivateMariaDb> {
+    SHARED_SERVER.get().and_then(|server| server.as_ref().ok())
 }
 
 /// A MariaDB server private to this test process (or to one test: outage tests start their own

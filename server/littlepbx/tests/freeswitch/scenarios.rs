@@ -51,6 +51,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(apply_with_waiting_holds_until_the_orgs_own_call_ends_and_stop_cancels),
         scenario!(a_trunk_change_takes_effect_at_once_for_that_org_only),
         scenario!(a_trunk_change_made_through_another_instance_waits_for_freeswitchs_instance),
+        scenario!(registrations_go_on_when_the_database_is_killed_and_restarted),
         // Last: it kills and restarts both instances.
         scenario!(registrations_go_on_when_either_instance_is_killed),
     ];
@@ -702,6 +703,99 @@ async fn registrations_go_on_when_either_instance_is_killed(env: Arc<Env>) -> an
     ensure!(codes.len() >= 10, "too few registrations: {codes:?}");
     ensure!(refused == 0, "registrations refused: {codes:?}");
     Ok(())
+}
+
+/// MariaDB killed while phones of both orgs register back to back: every registration is
+/// accepted (LittlePBX answers from memory), `/healthz` and the provider API say plainly that
+/// the database is down, and once MariaDB is back a provider change reaches FreeSWITCH without
+/// restarting anything.
+async fn registrations_go_on_when_the_database_is_killed_and_restarted(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let Some(mariadb) = testkit::shared_private_mariadb() else {
+        eprintln!("skipped: MariaDB is not a private server of this run");
+        return Ok(());
+    };
+    let port = lock_pbx(&env)?[0].port;
+    let http = reqwest::Client::new();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let phones = {
+        let (env, stop) = (env.clone(), stop.clone());
+        std::thread::spawn(move || -> anyhow::Result<Vec<Option<u16>>> {
+            let mut codes = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let org = if codes.len() % 2 == 0 {
+                    &env.acme
+                } else {
+                    &env.globex
+                };
+                let port = phone_port(&env, org, "101");
+                codes
+                    .push(sipp::register(&org.account("101"), env.target(), port, 600)?.final_code);
+            }
+            Ok(codes)
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    mariadb.kill();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let health = loop {
+        let response = http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await?;
+        let (status, body) = (
+            response.status().as_u16(),
+            response.json::<serde_json::Value>().await?,
+        );
+        if status == 503 && body["database"]["state"] == "down" {
+            break body;
+        }
+        ensure!(Instant::now() < deadline, "/healthz still {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    ensure!(health["database"]["state"] == "down", "{health}");
+    let started = Instant::now();
+    let response = http
+        .get(format!("http://127.0.0.1:{port}/api/v1/orgs"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await?;
+    ensure!(
+        response.status() == 503 && started.elapsed() < Duration::from_secs(2),
+        "provider API during the outage: {} after {:?}",
+        response.status(),
+        started.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::task::spawn_blocking(|| mariadb.restart())
+        .await?
+        .map_err(anyhow::Error::msg)?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let codes = phones
+        .join()
+        .map_err(|_| anyhow::anyhow!("the phones' thread panicked"))??;
+    let refused = codes.iter().filter(|code| **code != Some(200)).count();
+    eprintln!(
+        "{} registrations across the database outage, {refused} not accepted",
+        codes.len()
+    );
+    ensure!(
+        codes.len() >= 10 && refused == 0,
+        "registrations: {codes:?}"
+    );
+    // Recovered without a restart: a trunk change made through the API reaches FreeSWITCH.
+    change_acme_trunk(
+        &env,
+        &env.provider,
+        "127.0.0.7/32",
+        env.ports.agent(57),
+        Duration::from_secs(20),
+    )
+    .await?;
+    restore_acme_trunk(&env).await
 }
 
 fn lock_pbx(env: &Env) -> anyhow::Result<std::sync::MutexGuard<'_, Vec<crate::fixture::Pbx>>> {
