@@ -44,7 +44,10 @@ pub async fn spawn_app_with(database_url: &str, adjust: impl FnOnce(&mut Config)
     tokio::spawn(app.run());
     // As a started server is: its FreeSWITCH configuration loaded (`/healthz` says 200).
     assert!(
-        state.xml_cache().wait_ready(std::time::Duration::from_secs(20)).await,
+        state
+            .xml_cache()
+            .wait_ready(std::time::Duration::from_secs(20))
+            .await,
         "the XML cache did not load"
     );
     let http = reqwest::Client::builder()
