@@ -53,6 +53,11 @@ impl ApiError {
         self.is_status(409)
     }
 
+    /// The server cannot do its work now (its configuration database is unreachable): 503.
+    pub fn is_unavailable(&self) -> bool {
+        self.is_status(503)
+    }
+
     /// What to tell a person.
     pub fn message(&self) -> String {
         match self {
@@ -124,13 +129,30 @@ pub enum Auth<'a> {
     Bearer(&'a str),
 }
 
+type Availability = Box<dyn Fn(Option<String>)>;
+
 thread_local! {
     static ON_UNAUTHORIZED: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+    static ON_AVAILABILITY: RefCell<Option<Availability>> = const { RefCell::new(None) };
 }
 
 /// Called when a session request answers 401 (the session ended): the app shows the login page.
 pub fn on_session_expired(hook: impl Fn() + 'static) {
     ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+}
+
+/// Called after each answer to a session request that says whether the server can work:
+/// `None` after a success, `Some(the server's words)` after a 503 (see [`crate::service`]).
+pub fn on_availability(hook: impl Fn(Option<String>) + 'static) {
+    ON_AVAILABILITY.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+}
+
+fn availability(state: Option<String>) {
+    ON_AVAILABILITY.with(|h| {
+        if let Some(hook) = h.borrow().as_ref() {
+            hook(state);
+        }
+    });
 }
 
 /// The one request function: sends, and parses the answer (an empty one as `null`).
@@ -183,14 +205,34 @@ async fn exchange(
         .text()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
+    let session = matches!(auth, Auth::Session);
     if (200..300).contains(&status) {
+        if session {
+            availability(None);
+        }
         return Ok(text);
     }
     let retry_after = response
         .headers()
         .get("retry-after")
         .and_then(|v| v.trim().parse().ok());
-    let problem = serde_json::from_str::<Problem>(&text).unwrap_or_else(|_| Problem {
+    let problem = serde_json::from_str::<Problem>(&text).ok();
+    if status == 503 && session {
+        // The server's own words, when it sent a problem (not, say, a proxy's error page).
+        let words = problem
+            .as_ref()
+            .map(|p| {
+                if p.detail.is_empty() {
+                    &p.title
+                } else {
+                    &p.detail
+                }
+            })
+            .cloned()
+            .unwrap_or_default();
+        availability(Some(words));
+    }
+    let problem = problem.unwrap_or_else(|| Problem {
         problem_type: "about:blank".into(),
         title: response.status_text(),
         status,
@@ -198,7 +240,7 @@ async fn exchange(
         errors: Vec::new(),
         current_revision: None,
     });
-    if status == 401 && matches!(auth, Auth::Session) && !path.ends_with("/login") {
+    if status == 401 && session && !path.ends_with("/login") {
         ON_UNAUTHORIZED.with(|h| {
             if let Some(hook) = h.borrow().as_ref() {
                 hook();

@@ -17,6 +17,8 @@ pub enum OrgLoad {
     Ready(OrgInfo),
     /// The host is not an org's.
     NoSuchPbx,
+    /// The server cannot reach its configuration database (503); retried while the banner is up.
+    Unavailable,
     Failed(String),
 }
 
@@ -52,9 +54,13 @@ impl OrgCtx {
             let next = match api::org_info().await {
                 Ok(info) => OrgLoad::Ready(info),
                 Err(e) if e.is_status(404) => OrgLoad::NoSuchPbx,
+                Err(e) if e.is_unavailable() => OrgLoad::Unavailable,
                 Err(e) => OrgLoad::Failed(e.message()),
             };
-            self.load.set(next);
+            // Unchanged (a retry while the server is unavailable): the page is not drawn anew.
+            if self.load.with_untracked(|l| *l != next) {
+                self.load.set(next);
+            }
         });
     }
 
@@ -98,6 +104,10 @@ pub fn OrgFrame(children: ChildrenFn) -> impl IntoView {
                 <div class="page-loading" aria-busy="true"><p>"Loading…"</p></div>
             }.into_any(),
             OrgLoad::NoSuchPbx => view! { <NoSuchPbx/> }.into_any(),
+            // The banner on top says why; the page opens once a retry succeeds.
+            OrgLoad::Unavailable => view! {
+                <main class="narrow"><p class="muted">"This page opens by itself as soon as the configuration database is back."</p></main>
+            }.into_any(),
             OrgLoad::Failed(message) => view! {
                 <main class="narrow">
                     <h1>"This page could not load"</h1>

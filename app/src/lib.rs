@@ -4,7 +4,8 @@
 //!   the PBX page and the pages listed in [`ORG_PAGES`]), framed with the company's name and logo.
 //! - On any host: `/admin-demo`, the provider's demo page driving the REST API with an API key.
 //!
-//! Every request goes through [`api::call`].
+//! Every request goes through [`api::call`]; while the server answers 503 a banner on top of
+//! every page says so ([`service`]).
 #![forbid(unsafe_code)]
 // The org admins' bundle is built without the admin demo; what only the demo uses is then unused.
 // Lints are checked on the full build.
@@ -18,6 +19,7 @@ pub mod components;
 pub mod frame;
 pub mod html;
 pub mod pages;
+pub mod service;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -77,7 +79,11 @@ pub fn App() -> impl IntoView {
     let org = frame::OrgCtx::new();
     provide_context(org);
     api::on_session_expired(move || org.set_me(None));
+    let service = service::Service::new();
+    provide_context(service);
+    api::on_availability(move |state| service.answered(state));
     view! {
+        <service::ServiceBanner/>
         <Router>
             <Routes fallback=|| view! { <frame::OrgFrame><pages::NotFound/></frame::OrgFrame> }>
                 <Route path=path!("/admin-demo") view=AdminDemoEntry/>

@@ -24,23 +24,38 @@ pub fn PhonesPage() -> impl IntoView {
     let guide_error = RwSignal::new(None::<String>);
     let guide_busy = RwSignal::new(false);
 
-    spawn_local(async move {
-        match api::phones().await {
-            Ok(phones) => {
-                if let Some(first) = phones.extensions.first() {
-                    extension.set(first.number.clone());
+    // Loads the page's data (again, while the server is unavailable).
+    let load = move || {
+        spawn_local(async move {
+            match api::phones().await {
+                Ok(phones) => {
+                    if let Some(first) = phones.extensions.first() {
+                        if extension.with_untracked(String::is_empty) {
+                            extension.set(first.number.clone());
+                        }
+                    }
+                    load_error.set(None);
+                    info.set(Some(phones));
                 }
-                info.set(Some(phones));
+                Err(e) => load_error.set(Some(e.message())),
             }
-            Err(e) => load_error.set(Some(e.message())),
+        });
+        spawn_local(async move {
+            match api::phone_guides().await {
+                Ok(guides) => {
+                    load_error.set(None);
+                    list.set(Some(guides));
+                }
+                Err(e) => load_error.set(Some(e.message())),
+            }
+        });
+        // A guide that failed to load is asked for again.
+        if guide_error.with_untracked(Option::is_some) {
+            extension.update(|_| {});
         }
-    });
-    spawn_local(async move {
-        match api::phone_guides().await {
-            Ok(guides) => list.set(Some(guides)),
-            Err(e) => load_error.set(Some(e.message())),
-        }
-    });
+    };
+    load();
+    crate::service::retry_with(load);
 
     // The guide for the chosen device and extension; an answer to an earlier choice is dropped.
     let generation = StoredValue::new(0u64);

@@ -11,6 +11,7 @@ use super::{issues_from_errors, Pbx};
 use crate::api;
 use crate::components::{time_of_day, ConfirmDialog, Secret, SecretBox};
 use crate::frame::OrgCtx;
+use crate::service::Service;
 
 pub(super) fn unfinished(job: &JobView) -> bool {
     matches!(job.state.as_str(), "waiting" | "applying" | "syncing")
@@ -292,6 +293,7 @@ pub fn ApplyBar() -> impl IntoView {
 #[component]
 fn JobProgress(on_stop: Callback<leptos::ev::MouseEvent>, busy: RwSignal<bool>) -> impl IntoView {
     let pbx = Pbx::use_ctx();
+    let service = Service::use_ctx();
     let waiting = Memo::new(move |_| {
         pbx.job
             .with(|j| j.as_ref().is_some_and(|j| j.state == "waiting"))
@@ -328,7 +330,8 @@ fn JobProgress(on_stop: Callback<leptos::ev::MouseEvent>, busy: RwSignal<bool>) 
                 view! {
                     <div class="job-state" data-state=state.clone()>
                         <p class="job-headline">
-                            {(state == "waiting" || state == "applying" || state == "syncing").then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+                            // No spinner while the server is unavailable: the banner says so.
+                            {(unfinished(&job) && !service.is_down()).then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
                             {headline}
                             {finished.map(|t| view! { <span class="muted">" (" {t} ")"</span> })}
                         </p>

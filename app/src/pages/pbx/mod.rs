@@ -62,6 +62,10 @@ impl Pbx {
                     self.view.set(Some(view));
                 }
                 Ok(_) => {}
+                Err(e) if e.is_unavailable() => self.load_error.set(Some(
+                    "Your phone system is shown here as soon as the configuration database is back."
+                        .into(),
+                )),
                 Err(e) => self.load_error.set(Some(e.message())),
             }
         });
@@ -145,6 +149,7 @@ pub fn PbxPage() -> impl IntoView {
     provide_context(pbx);
     provide_context(Reload::new(move || pbx.reload()));
     pbx.reload();
+    crate::service::retry_with(move || pbx.reload());
     let loaded = Memo::new(move |_| pbx.view.with(Option::is_some));
     view! {
         <div class="pbx">
@@ -152,7 +157,7 @@ pub fn PbxPage() -> impl IntoView {
             <Show
                 when=move || loaded.get()
                 fallback=move || view! {
-                    <div class="page-loading" aria-busy="true">
+                    <div class="page-loading" aria-busy=move || pbx.load_error.with(Option::is_none).to_string()>
                         <p>{move || pbx.load_error.get().unwrap_or_else(|| "Loading your phone system…".into())}</p>
                     </div>
                 }

@@ -188,6 +188,10 @@ pub fn StatsPage() -> impl IntoView {
     };
     stats.load_period(Period::Today);
     live::start(stats.live);
+    crate::service::retry_with(move || {
+        stats.load_period(stats.period.get_untracked());
+        stats.live.load(api::live());
+    });
     let names = stats.names();
     let choose = move |p: Period| {
         if stats.period.get_untracked() != p {
