@@ -48,6 +48,7 @@ pub fn FieldStatus(state: FieldState) -> impl IntoView {
             SaveState::Saved => "saved",
             SaveState::Error(_) => "error",
             SaveState::Conflict => "conflict",
+            SaveState::Unsaved => "unsaved",
         }>
             {move || match state.get() {
                 SaveState::Idle => ().into_any(),
@@ -55,6 +56,9 @@ pub fn FieldStatus(state: FieldState) -> impl IntoView {
                 SaveState::Saving => view! { <span>"Saving…"</span> }.into_any(),
                 SaveState::Saved => view! { <span>"Saved ✓"</span> }.into_any(),
                 SaveState::Error(text) => view! { <span>"Not saved: " {text}</span> }.into_any(),
+                SaveState::Unsaved => view! {
+                    <span>"Not saved: the configuration database cannot be reached. What you entered stays here and is saved by itself once it is back."</span>
+                }.into_any(),
                 SaveState::Conflict => view! {
                     <span>
                         "Not saved: someone changed this elsewhere since you opened the page. "

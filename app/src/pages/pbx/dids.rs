@@ -35,7 +35,7 @@ pub fn Dids() -> impl IntoView {
     }
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct DidEdit {
     extension: Option<String>,
 }
