@@ -152,6 +152,17 @@ async fn a_database_outage_fails_fast_and_heals_by_itself() {
     let (status, _) = admin.get_json("/api/org/info").await;
     assert_eq!(status, 200, "no restart needed");
 
+    // An Apply waiting for calls (FreeSWITCH cannot count them here: it waits the maximum).
+    let (status, job) = admin
+        .send_json(
+            Method::POST,
+            "/api/org/apply",
+            json!({"wait_for_calls": true, "max_wait_seconds": 20, "email_me": false}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    wait_for_job(&admin, 10, |job| job["state"] == "waiting").await;
+
     // Killed: connections are refused.
     mariadb.kill();
     api_says_unavailable(&app, &cookie).await;
@@ -159,18 +170,25 @@ async fn a_database_outage_fails_fast_and_heals_by_itself() {
     assert_eq!(body["database"]["state"], "down", "{body}");
     freeswitch_still_answered(&app).await;
 
-    // Back: the API, the XML cache refresher and the Apply jobs go on by themselves.
+    // Back: the API, the XML cache refresher and the Apply jobs go on by themselves; the Apply
+    // that was waiting still waits, then applies when its wait is over.
     mariadb.restart().unwrap();
     healthz_until(&app.http, &app.base, 200, Duration::from_secs(20)).await;
-    let (status, job) = admin
-        .send_json(
-            Method::POST,
-            "/api/org/apply",
-            json!({"wait_for_calls": false, "max_wait_seconds": 0, "email_me": false}),
+    let (status, latest) = admin.get_json("/api/org/jobs/latest").await;
+    assert_eq!(
+        (status, &latest["state"]),
+        (200, &json!("waiting")),
+        "{latest}"
+    );
+    let done = wait_for_job(&admin, 30, |job| {
+        !matches!(
+            job["state"].as_str(),
+            Some("waiting" | "applying" | "syncing")
         )
-        .await;
-    assert_eq!(status, 202, "{job}");
-    wait_for_job(&admin, 20, |job| job["state"] == "done").await;
+    })
+    .await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["id"], job["id"]);
     let org = app
         .state
         .store()
