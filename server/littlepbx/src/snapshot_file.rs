@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -87,51 +87,33 @@ impl SnapshotFile {
 
     /// Reads and checks the whole file.
     pub fn load(&self) -> Result<Loaded, SnapshotError> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                return Err(SnapshotError::Missing)
-            }
-            Err(source) => return Err(self.io_error(source)),
-        };
-        let (header, lines) = self.checked_lines(&bytes)?;
-        let snapshots = lines
-            .iter()
-            .enumerate()
-            .map(|(n, line)| {
-                serde_json::from_slice(line)
-                    .map_err(|e| SnapshotError::Damaged(format!("org line {}: {e}", n + 1)))
-            })
-            .collect::<Result<Vec<AppliedSnapshot>, _>>()?;
+        let mut lines = self.open()?;
+        let mut snapshots = Vec::new();
+        while let Some(line) = lines.next_org()? {
+            let snapshot = serde_json::from_slice(&line).map_err(|e| {
+                SnapshotError::Damaged(format!("org line {}: {e}", snapshots.len() + 1))
+            })?;
+            snapshots.push(snapshot);
+        }
         Ok(Loaded {
-            epoch: header.epoch,
-            written_at_ms: header.written_at_ms,
+            epoch: lines.header.epoch,
+            written_at_ms: lines.header.written_at_ms,
             snapshots,
         })
     }
 
-    /// Splits the file into its header and org lines after checking the trailer.
-    fn checked_lines<'a>(&self, bytes: &'a [u8]) -> Result<(Header, Vec<&'a [u8]>), SnapshotError> {
-        let damaged = |why: &str| SnapshotError::Damaged(why.to_owned());
-        let body_end = bytes
-            .strip_suffix(b"\n")
-            .and_then(|b| b.iter().rposition(|c| *c == b'\n'))
-            .ok_or_else(|| damaged("too short"))?
-            + 1;
-        let (body, trailer) = bytes.split_at(body_end);
-        let trailer: Trailer =
-            serde_json::from_slice(trailer).map_err(|_| damaged("no checksum line at the end"))?;
-        if hex(&Sha256::digest(body)) != trailer.sha256 {
-            return Err(damaged("the checksum does not match"));
-        }
-        let mut lines = body
-            .strip_suffix(b"\n")
-            .unwrap_or(body)
-            .split(|c| *c == b'\n');
-        let header: Header = lines
-            .next()
-            .and_then(|line| serde_json::from_slice(line).ok())
-            .ok_or_else(|| damaged("no header"))?;
+    /// Opens the file and checks its header; the org lines are read one at a time (the file
+    /// may be large) and the checksum is checked when the last one was read.
+    fn open(&self) -> Result<OrgLines, SnapshotError> {
+        let file = File::open(&self.path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => SnapshotError::Missing,
+            _ => self.io_error(e),
+        })?;
+        let mut reader = BufReader::new(file);
+        let first = read_line(&mut reader, self)?
+            .ok_or_else(|| SnapshotError::Damaged("empty".into()))?;
+        let header: Header = serde_json::from_slice(&first[..first.len() - 1])
+            .map_err(|_| SnapshotError::Damaged("no header".into()))?;
         if header.format != FORMAT {
             return Err(SnapshotError::Damaged(format!(
                 "format {} is not {FORMAT}",
@@ -141,11 +123,17 @@ impl SnapshotFile {
         if header.database != self.database {
             return Err(SnapshotError::OtherDatabase);
         }
-        let lines: Vec<&[u8]> = lines.collect();
-        if lines.len() != trailer.orgs {
-            return Err(damaged("the number of orgs does not match"));
-        }
-        Ok((header, lines))
+        let mut hasher = Sha256::new();
+        hasher.update(&first);
+        let pending = read_line(&mut reader, self)?;
+        Ok(OrgLines {
+            source: self.clone(),
+            reader,
+            hasher,
+            orgs: 0,
+            pending,
+            header,
+        })
     }
 
     /// Starts a new file at `epoch`; nothing replaces the current file before
@@ -194,15 +182,11 @@ impl SnapshotFile {
         struct IdOnly {
             id: OrgId,
         }
-        let bytes = std::fs::read(&self.path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => SnapshotError::Missing,
-            _ => self.io_error(e),
-        })?;
-        let (header, lines) = self.checked_lines(&bytes)?;
-        if header.epoch != previous_epoch {
+        let mut lines = self.open()?;
+        if lines.header.epoch != previous_epoch {
             return Err(SnapshotError::Damaged(format!(
                 "it is at epoch {}, not {previous_epoch}",
-                header.epoch
+                lines.header.epoch
             )));
         }
         let replaced: HashSet<OrgId> = changed
@@ -210,12 +194,14 @@ impl SnapshotFile {
             .map(|s| s.org.id)
             .chain(removed.iter().copied())
             .collect();
+        // Written next to the old file while it is read; damage found on the way (or at the
+        // checksum, at the end) drops the new file before it replaces anything.
         let mut writer = self.writer(epoch)?;
-        for line in lines {
-            let org: OrgOnly = serde_json::from_slice(line)
+        while let Some(line) = lines.next_org()? {
+            let org: OrgOnly = serde_json::from_slice(&line)
                 .map_err(|e| SnapshotError::Damaged(format!("an org line: {e}")))?;
             if !replaced.contains(&org.org.id) {
-                writer.raw_org(line)?;
+                writer.raw_org(&line)?;
             }
         }
         for snapshot in changed {
@@ -229,6 +215,65 @@ impl SnapshotFile {
             path: self.path.display().to_string(),
             source,
         }
+    }
+}
+
+/// One line with its `\n`; `None` at the end. A last line without `\n` is damage.
+fn read_line(
+    reader: &mut BufReader<File>,
+    source: &SnapshotFile,
+) -> Result<Option<Vec<u8>>, SnapshotError> {
+    let mut line = Vec::new();
+    let read = reader
+        .read_until(b'\n', &mut line)
+        .map_err(|e| source.io_error(e))?;
+    match read {
+        0 => Ok(None),
+        _ if line.ends_with(b"\n") => Ok(Some(line)),
+        _ => Err(SnapshotError::Damaged("cut short".into())),
+    }
+}
+
+/// The org lines of a file being read, checked against its trailer at the end.
+struct OrgLines {
+    source: SnapshotFile,
+    reader: BufReader<File>,
+    hasher: Sha256,
+    orgs: usize,
+    /// The line read ahead: the trailer when nothing follows it.
+    pending: Option<Vec<u8>>,
+    header: Header,
+}
+
+impl OrgLines {
+    /// The next org line (without `\n`), or `None` once the trailer was read and checked.
+    fn next_org(&mut self) -> Result<Option<Vec<u8>>, SnapshotError> {
+        let Some(current) = self.pending.take() else {
+            return Err(SnapshotError::Damaged("no checksum line at the end".into()));
+        };
+        self.pending = read_line(&mut self.reader, &self.source)?;
+        if self.pending.is_none() {
+            self.check_trailer(&current)?;
+            return Ok(None);
+        }
+        self.hasher.update(&current);
+        self.orgs += 1;
+        let mut line = current;
+        line.pop();
+        Ok(Some(line))
+    }
+
+    fn check_trailer(&self, line: &[u8]) -> Result<(), SnapshotError> {
+        let damaged = |why: &str| SnapshotError::Damaged(why.to_owned());
+        let trailer: Trailer = serde_json::from_slice(&line[..line.len() - 1])
+            .map_err(|_| damaged("no checksum line at the end"))?;
+        if hex(&self.hasher.clone().finalize()) != trailer.sha256 {
+            return Err(damaged("the checksum does not match"));
+        }
+        if self.orgs != trailer.orgs {
+            return Err(damaged("the number of orgs does not match"));
+        }
+        Ok(())
     }
 }
 
@@ -304,7 +349,7 @@ fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(crate) mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use domain::{CompanyName, OrgConfig, OrgSlug, OrgStatus, SipDomain};
@@ -312,7 +357,8 @@ mod tests {
 
     use super::*;
 
-    fn snapshot(id: i64, version: i64) -> AppliedSnapshot {
+    /// An org's snapshot: id and version are what the tests look at.
+    pub(crate) fn snapshot(id: i64, version: i64) -> AppliedSnapshot {
         let slug = format!("org{id}");
         AppliedSnapshot {
             org: Org {
@@ -371,9 +417,21 @@ mod tests {
         let good = std::fs::read(file.path()).unwrap();
         let variants: Vec<Vec<u8>> = vec![
             // one byte changed inside an org line
-            good.iter()
-                .map(|b| if *b == b'5' { b'6' } else { *b })
-                .collect(),
+            String::from_utf8(good.clone())
+                .unwrap()
+                .replacen("\"applied_version\":3", "\"applied_version\":4", 1)
+                .into_bytes(),
+            // the header's epoch changed
+            String::from_utf8(good.clone())
+                .unwrap()
+                .replacen("\"epoch\":7", "\"epoch\":8", 1)
+                .into_bytes(),
+            // an org line left out
+            {
+                let text = String::from_utf8(good.clone()).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                format!("{}\n{}\n{}\n", lines[0], lines[2], lines[3]).into_bytes()
+            },
             // cut short (a crash while writing without the rename would look like this)
             good[..good.len() / 2].to_vec(),
             // the trailer removed

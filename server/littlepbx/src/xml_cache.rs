@@ -110,6 +110,9 @@ pub struct XmlCache {
     ready: watch::Sender<bool>,
     changed: Notify,
     source: AtomicU8,
+    /// Changes the snapshot file has yet to take in (see `write_snapshot_changes`).
+    snapshot_queue: std::sync::Mutex<Vec<SnapshotChanges>>,
+    snapshot_queued: Notify,
 }
 
 impl Default for XmlCache {
@@ -121,6 +124,8 @@ impl Default for XmlCache {
             ready: watch::channel(false).0,
             changed: Notify::new(),
             source: AtomicU8::new(Source::Loading as u8),
+            snapshot_queue: Default::default(),
+            snapshot_queued: Notify::new(),
         }
     }
 }
@@ -188,6 +193,13 @@ impl XmlCache {
     /// Asks the refresher to look for changes now (after a change made by this instance).
     pub fn invalidate(&self) {
         self.changed.notify_one();
+    }
+
+    fn queue_snapshot_changes(&self, changes: SnapshotChanges) {
+        if let Ok(mut queue) = self.snapshot_queue.lock() {
+            queue.push(changes);
+        }
+        self.snapshot_queued.notify_one();
     }
 
     fn swap(&self, index: Index) {
@@ -258,6 +270,7 @@ pub fn build_view(config: &Config, secret_box: &SecretBox, snapshot: AppliedSnap
 /// serves whenever it moves and at least every [`REPORT_EVERY`].
 pub async fn run_refresher(state: AppState) {
     let cache = state.xml_cache().clone();
+    tokio::spawn(write_snapshot_changes(state.clone()));
     let mut last_report = None;
     while cache.source() == Source::Loading {
         report(&state, &mut last_report).await;
@@ -454,22 +467,78 @@ pub async fn refresh(state: &AppState) -> anyhow::Result<()> {
         cache.swap(index);
     }
     cache.serving(epoch, Source::Database);
-    update_snapshot_file(state, previous_epoch, epoch, changed, removed).await;
+    cache.queue_snapshot_changes(SnapshotChanges {
+        previous_epoch,
+        epoch,
+        changed,
+        removed,
+    });
     Ok(())
 }
 
-/// Brings the snapshot file to `epoch`: in place when it is whole and at `previous_epoch`,
-/// otherwise anew from the database.
-async fn update_snapshot_file(
-    state: &AppState,
+/// What the snapshot file must take in to move from `previous_epoch` to `epoch`.
+struct SnapshotChanges {
     previous_epoch: i64,
     epoch: i64,
     changed: Vec<AppliedSnapshot>,
     removed: Vec<OrgId>,
-) {
+}
+
+impl SnapshotChanges {
+    /// One set of changes doing what `batches` (in order) do one after the other.
+    fn merge(batches: Vec<SnapshotChanges>) -> Option<SnapshotChanges> {
+        let previous_epoch = batches.first()?.previous_epoch;
+        let epoch = batches.last()?.epoch;
+        let mut changed = BTreeMap::new();
+        let mut removed = std::collections::BTreeSet::new();
+        for batch in batches {
+            for snapshot in batch.changed {
+                removed.remove(&snapshot.org.id);
+                changed.insert(snapshot.org.id, snapshot);
+            }
+            for org in batch.removed {
+                changed.remove(&org);
+                removed.insert(org);
+            }
+        }
+        Some(SnapshotChanges {
+            previous_epoch,
+            epoch,
+            changed: changed.into_values().collect(),
+            removed: removed.into_iter().collect(),
+        })
+    }
+}
+
+/// Writes the snapshot file after each change, off the refresher's path: changes that queue up
+/// while a write runs (a large file takes a while) are merged into the next write. Runs forever.
+async fn write_snapshot_changes(state: AppState) {
+    let cache = state.xml_cache().clone();
+    loop {
+        cache.snapshot_queued.notified().await;
+        let batches = cache
+            .snapshot_queue
+            .lock()
+            .map(|mut queue| std::mem::take(&mut *queue))
+            .unwrap_or_default();
+        if let Some(changes) = SnapshotChanges::merge(batches) {
+            update_snapshot_file(&state, changes).await;
+        }
+    }
+}
+
+/// Brings the snapshot file to `epoch`: in place when it is whole and at `previous_epoch`,
+/// otherwise anew from the database.
+async fn update_snapshot_file(state: &AppState, changes: SnapshotChanges) {
     let file = snapshot_file(state.config());
+    let epoch = changes.epoch;
     let updated = tokio::task::spawn_blocking(move || {
-        file.write_changes(previous_epoch, epoch, &changed, &removed)
+        file.write_changes(
+            changes.previous_epoch,
+            changes.epoch,
+            &changes.changed,
+            &changes.removed,
+        )
     })
     .await;
     if let Ok(Ok(())) = updated {
@@ -489,5 +558,45 @@ fn clone_index(index: &Index) -> Index {
         by_domain: index.by_domain.clone(),
         by_did: index.by_did.clone(),
         versions: index.versions.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot_file::tests::snapshot;
+
+    fn ids(changes: &SnapshotChanges) -> (Vec<(i64, i64)>, Vec<i64>) {
+        (
+            changes
+                .changed
+                .iter()
+                .map(|s| (s.org.id.0, s.org.xml_version))
+                .collect(),
+            changes.removed.iter().map(|o| o.0).collect(),
+        )
+    }
+
+    #[test]
+    fn queued_snapshot_changes_merge_in_order() {
+        let batches = vec![
+            SnapshotChanges {
+                previous_epoch: 4,
+                epoch: 5,
+                changed: vec![snapshot(1, 2), snapshot(2, 7)],
+                removed: vec![OrgId(3)],
+            },
+            SnapshotChanges {
+                previous_epoch: 5,
+                epoch: 6,
+                changed: vec![snapshot(1, 3), snapshot(3, 1)],
+                removed: vec![OrgId(2)],
+            },
+        ];
+        let merged = SnapshotChanges::merge(batches).unwrap();
+        assert_eq!((merged.previous_epoch, merged.epoch), (4, 6));
+        // 1: the later version; 2: changed then removed; 3: removed then added again.
+        assert_eq!(ids(&merged), (vec![(1, 3), (3, 1)], vec![2]));
+        assert!(SnapshotChanges::merge(vec![]).is_none());
     }
 }
