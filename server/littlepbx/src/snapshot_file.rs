@@ -110,8 +110,8 @@ impl SnapshotFile {
             _ => self.io_error(e),
         })?;
         let mut reader = BufReader::new(file);
-        let first = read_line(&mut reader, self)?
-            .ok_or_else(|| SnapshotError::Damaged("empty".into()))?;
+        let first =
+            read_line(&mut reader, self)?.ok_or_else(|| SnapshotError::Damaged("empty".into()))?;
         let header: Header = serde_json::from_slice(&first[..first.len() - 1])
             .map_err(|_| SnapshotError::Damaged("no header".into()))?;
         if header.format != FORMAT {
