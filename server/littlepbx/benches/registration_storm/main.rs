@@ -1,0 +1,275 @@
+//! Registration storm: every phone of `LPBX_STORM_ORGS` orgs x `LPBX_STORM_EXTENSIONS`
+//! extensions (default 100 x 100) registers at once after a FreeSWITCH restart, with digest
+//! authentication, against the real FreeSWITCH of `../shared/freeswitch` configured by
+//! `scripts/fs-install.sh`: once with FreeSWITCH asking LittlePBX for the users, once with the
+//! same users as static XML (LittlePBX's own answers, written into FreeSWITCH's directory). The
+//! two setups alternate at each rate (`LPBX_STORM_RATES`, default 75,150,200,250,300,400
+//! REGISTERs/s), each run on a FreeSWITCH started afresh with no registrations.
+//!
+//! `phones` plays the phones (one unique Contact each, digest per user, retransmitting like a
+//! phone). Per run: registrations that succeeded and
+//! failed, retransmissions, the achieved rate, p50/p95 of REGISTER-to-200 (both round trips),
+//! and the CPU FreeSWITCH and LittlePBX used. `scripts/bench-registration-storm.sh` runs it.
+
+#[allow(dead_code)]
+#[path = "../../tests/freeswitch/fixture.rs"]
+mod fixture;
+
+#[path = "../common/mod.rs"]
+mod common;
+mod phones;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{domain_of, env_usize, fixture as capture, seed, sip_auth_body};
+use fixture::{FreeSwitch, Pbx, Ports};
+use phones::Phone;
+
+/// fixture.rs seeds its port choice with it.
+fn now_ms() -> i64 {
+    store::now_ms()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Setup {
+    StaticXml,
+    LittlePbx,
+}
+
+#[derive(Debug, Default)]
+struct Run {
+    ok: u64,
+    failed: u64,
+    retransmissions: u64,
+    achieved_rate: f64,
+    p50_ms: f64,
+    p95_ms: f64,
+    freeswitch_cpu: f64,
+    littlepbx_cpu: Option<f64>,
+    /// Registrations FreeSWITCH holds afterwards (`show registrations`).
+    registered: u64,
+}
+
+/// CPU seconds (user + system) a process used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+        f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+    });
+    ticks / 100.0
+}
+
+fn freeswitch_pid(fs: &FreeSwitch) -> u32 {
+    let pid_file = fs.state.join("run/freeswitch.pid");
+    std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {}", pid_file.display()))
+}
+
+/// LittlePBX's own `sip_auth` answers for every user, merged into one static directory file.
+async fn static_directory(port: u16, orgs: usize, extensions: usize) -> String {
+    let template = capture("10_directory_register_sip_auth.txt");
+    let http = reqwest::Client::new();
+    let mut xml = String::from("<include>\n");
+    for i in 0..orgs {
+        for n in 0..extensions {
+            let answer = http
+                .post(format!("http://127.0.0.1:{port}/fs/xml"))
+                .basic_auth(fixture::HTTP_USER, Some(fixture::HTTP_PASSWORD))
+                .body(sip_auth_body(&template, i, n))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let domain_start = answer.find("<domain ").expect("a domain");
+            let users_open = answer.find("<users>").expect("users") + "<users>".len();
+            let user = &answer[users_open..answer.find("</users>").expect("users end")];
+            if n == 0 {
+                xml.push_str(&answer[domain_start..users_open]);
+            }
+            xml.push_str(user);
+            if n + 1 == extensions {
+                xml.push_str("</users></group></groups></domain>\n");
+            }
+        }
+    }
+    xml.push_str("</include>\n");
+    xml
+}
+
+/// Makes the configuration ask LittlePBX for the directory, or read it from the static file.
+fn select_setup(fs: &FreeSwitch, setup: Setup, directory: &str) {
+    let curl = fs.conf.join("autoload_configs/xml_curl.conf.xml");
+    let text = std::fs::read_to_string(&curl).unwrap();
+    let (from, to) = match setup {
+        Setup::StaticXml => ("bindings=\"directory|dialplan", "bindings=\"dialplan"),
+        Setup::LittlePbx => ("bindings=\"dialplan", "bindings=\"directory|dialplan"),
+    };
+    std::fs::write(&curl, text.replace(from, to)).unwrap();
+    let file = fs.conf.join("directory/storm.xml");
+    match setup {
+        Setup::StaticXml => std::fs::write(file, directory).unwrap(),
+        Setup::LittlePbx => {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// How many registrations FreeSWITCH holds ("N total." ends `show registrations`), once the
+/// count stopped moving (FreeSWITCH writes them through a queue).
+fn registrations(fs: &FreeSwitch) -> u64 {
+    let count = || -> u64 {
+        let output = fs.api("show registrations").unwrap_or_default();
+        output
+            .lines()
+            .rev()
+            .find_map(|line| line.trim().strip_suffix(" total.")?.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut last = count();
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = count();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
+/// What every storm runs on.
+struct Bench {
+    fs: FreeSwitch,
+    pbx: Pbx,
+    ports: Ports,
+    /// The static directory file (the users as LittlePBX answers them).
+    directory: String,
+    phones: Arc<Vec<Phone>>,
+}
+
+impl Bench {
+    /// One storm at `rate` on a FreeSWITCH started afresh for `setup`.
+    async fn storm(&mut self, setup: Setup, rate: usize) -> Run {
+        self.fs.stop();
+        let _ = std::fs::remove_dir_all(self.fs.state.join("db"));
+        select_setup(&self.fs, setup, &self.directory);
+        self.fs.start().expect("FreeSWITCH starts");
+        std::thread::sleep(Duration::from_secs(2));
+        let fs_pid = freeswitch_pid(&self.fs);
+        let pbx_pid = self.pbx.pid();
+        let (fs_cpu, pbx_cpu) = (cpu_seconds(fs_pid), cpu_seconds(pbx_pid));
+        let target = SocketAddr::from(([127, 0, 0, 1], self.ports.sip()));
+        let outcome = phones::storm(self.phones.clone(), target, rate as f64).await;
+        let seconds = outcome.elapsed.as_secs_f64();
+        let mut run = Run {
+            ok: outcome.ok,
+            failed: outcome.failed,
+            retransmissions: outcome.retransmissions,
+            achieved_rate: outcome.ok as f64 / seconds,
+            p50_ms: outcome.percentile_ms(0.50),
+            p95_ms: outcome.percentile_ms(0.95),
+            ..Run::default()
+        };
+        run.freeswitch_cpu = (cpu_seconds(fs_pid) - fs_cpu) / seconds * 100.0;
+        if setup == Setup::LittlePbx {
+            run.littlepbx_cpu = Some((cpu_seconds(pbx_pid) - pbx_cpu) / seconds * 100.0);
+        }
+        run.registered = registrations(&self.fs);
+        run
+    }
+}
+
+fn row(run: &Run) -> String {
+    format!(
+        "{:>6} / {:<6} {:>7} {:>8.0}/s {:>7.0} {:>7.0} {:>5.0}%{}  held {}",
+        run.ok,
+        run.failed,
+        run.retransmissions,
+        run.achieved_rate,
+        run.p50_ms,
+        run.p95_ms,
+        run.freeswitch_cpu,
+        run.littlepbx_cpu
+            .map(|c| format!(" ({c:.0}%)"))
+            .unwrap_or_default(),
+        run.registered
+    )
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let orgs = env_usize("LPBX_STORM_ORGS", 100);
+    let extensions = env_usize("LPBX_STORM_EXTENSIONS", 100);
+    let users = orgs * extensions;
+    let rates: Vec<usize> = std::env::var("LPBX_STORM_RATES")
+        .unwrap_or_else(|_| "75,150,200,250,300,400".into())
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    let tree = match fixture::freeswitch_tree() {
+        Ok(tree) => tree,
+        Err(why) => {
+            eprintln!("registration storm skipped: {why}");
+            return;
+        }
+    };
+    // LPBX_STORM_KEEP=1 keeps the files (sipp's logs, FreeSWITCH's configuration) for a look.
+    let temp = tempfile::Builder::new()
+        .prefix("lpbx-storm-")
+        .disable_cleanup(std::env::var_os("LPBX_STORM_KEEP").is_some())
+        .tempdir()
+        .unwrap();
+    let dir: PathBuf = temp.path().to_owned();
+    eprintln!("files in {}", dir.display());
+    let database_url = format!("sqlite://{}?mode=rwc", dir.join("storm.db").display());
+    seed(&database_url, orgs, extensions).await;
+    let ports = Ports::pick().unwrap();
+    let fs = FreeSwitch::configure(&tree, &dir, ports).expect("FreeSWITCH configuration");
+    let pbx = Pbx::start(&dir, ports, 0, &database_url, &[("LITTLEPBX_LOG", "warn")])
+        .await
+        .expect("LittlePBX starts");
+    let directory = static_directory(ports.http(0), orgs, extensions).await;
+
+    println!("Registration storm: {users} users of {orgs} orgs registering from empty (REGISTER, 401, REGISTER with digest, 200), UDP on loopback");
+    println!("columns: ok / failed, retransmissions, achieved rate, p50 and p95 ms (first REGISTER to 200), FreeSWITCH CPU (LittlePBX's own CPU), registrations FreeSWITCH holds afterwards");
+    let phones = (0..extensions)
+        .flat_map(|n| (0..orgs).map(move |i| (n, i)))
+        .map(|(n, i)| {
+            Phone::new(
+                &(1000 + n).to_string(),
+                &domain_of(i),
+                &format!("o{i}"),
+                "secret",
+            )
+        })
+        .collect();
+    let mut bench = Bench {
+        fs,
+        pbx,
+        ports,
+        directory,
+        phones: Arc::new(phones),
+    };
+    for rate in rates {
+        let ours = bench.storm(Setup::LittlePbx, rate).await;
+        let baseline = bench.storm(Setup::StaticXml, rate).await;
+        println!("{rate:>4}/s static XML: {}", row(&baseline));
+        println!("{rate:>4}/s LittlePBX:  {}", row(&ours));
+        println!(
+            "{rate:>4}/s ratio LittlePBX/static: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
+            ours.ok as f64 / baseline.ok.max(1) as f64,
+            ours.achieved_rate / baseline.achieved_rate.max(f64::MIN_POSITIVE),
+            ours.p95_ms / baseline.p95_ms
+        );
+    }
+    bench.fs.stop();
+}
