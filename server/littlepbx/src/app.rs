@@ -143,7 +143,7 @@ async fn start_state(config: Config) -> anyhow::Result<AppState> {
     let secret_box = SecretBox::new(config.secret_key.expose())?;
     let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
     let state = AppState::new(config, store, secret_box, freeswitch);
-    let snapshot = read_snapshot_file(&state);
+    let snapshot = snapshot_file_epoch(&state);
     // One probe first: a database that is down is known within a second, and the snapshot
     // is served without waiting for the migrations' longer deadline.
     let migrated = match tokio::time::timeout(STARTUP_PROBE_WAIT, state.store().probe()).await {
@@ -154,8 +154,8 @@ async fn start_state(config: Config) -> anyhow::Result<AppState> {
     match migrated {
         Ok(Ok(())) => {
             state.database().set_up();
-            if let Some(loaded) = snapshot {
-                serve_snapshot_if_current(&state, loaded).await;
+            if let Some(epoch) = snapshot {
+                serve_snapshot_if_current(&state, epoch).await;
             }
         }
         Ok(Err(err)) if !err.is_unavailable() => {
@@ -167,45 +167,57 @@ async fn start_state(config: Config) -> anyhow::Result<AppState> {
                 _ => "no answer in time".to_owned(),
             };
             tracing::error!(error = %why, "the configuration database does not answer at start-up; retrying in the background");
-            match snapshot {
-                Some(loaded) => {
-                    state
-                        .xml_cache()
-                        .serve_snapshot(state.config(), state.secret_box(), loaded)
-                }
-                None => tracing::error!(
+            if snapshot.is_none() || !serve_snapshot(&state).await {
+                tracing::error!(
                     "no snapshot file to serve: FreeSWITCH is refused until the database answers"
-                ),
+                );
             }
         }
     }
     Ok(state)
 }
 
-/// The snapshot file, or `None` with a log line saying why it is not used.
-fn read_snapshot_file(state: &AppState) -> Option<crate::snapshot_file::Loaded> {
+/// The epoch of the snapshot file, or `None` with a log line saying why it is not used.
+fn snapshot_file_epoch(state: &AppState) -> Option<i64> {
     let file = crate::xml_cache::snapshot_file(state.config());
-    match file.load() {
-        Ok(loaded) => Some(loaded),
+    match file.epoch() {
+        Ok(epoch) => Some(epoch),
         Err(SnapshotError::Missing) => None,
         Err(err) => {
-            tracing::warn!(file = %file.path().display(), reason = %err, "ignoring the snapshot file");
+            ignoring_snapshot_file(&file, &err);
             None
         }
     }
 }
 
+fn ignoring_snapshot_file(file: &crate::snapshot_file::SnapshotFile, why: &SnapshotError) {
+    tracing::warn!(file = %file.path().display(), reason = %why, "ignoring the snapshot file");
+}
+
+/// Serves the snapshot file (read on a blocking thread: it may be large); false, with a log
+/// line, when it turned out damaged.
+async fn serve_snapshot(state: &AppState) -> bool {
+    let state = state.clone();
+    let served = tokio::task::spawn_blocking(move || {
+        let file = crate::xml_cache::snapshot_file(state.config());
+        let served = state
+            .xml_cache()
+            .serve_snapshot(state.config(), state.secret_box(), &file);
+        served.map_err(|err| ignoring_snapshot_file(&file, &err))
+    })
+    .await;
+    matches!(served, Ok(Ok(())))
+}
+
 /// Serves the snapshot only when the database is at its epoch (a restart then skips the full
 /// load); a snapshot older (or newer) than the database is never served over it.
-async fn serve_snapshot_if_current(state: &AppState, loaded: crate::snapshot_file::Loaded) {
+async fn serve_snapshot_if_current(state: &AppState, file_epoch: i64) {
     match tokio::time::timeout(Duration::from_secs(1), state.store().xml_epoch()).await {
-        Ok(Ok(epoch)) if epoch == loaded.epoch => {
-            state
-                .xml_cache()
-                .serve_snapshot(state.config(), state.secret_box(), loaded)
+        Ok(Ok(epoch)) if epoch == file_epoch => {
+            serve_snapshot(state).await;
         }
         Ok(Ok(epoch)) => tracing::warn!(
-            file_epoch = loaded.epoch,
+            file_epoch,
             database_epoch = epoch,
             "ignoring the snapshot file: it is not at the database's epoch; loading from the database"
         ),

@@ -57,12 +57,11 @@ pub enum SnapshotError {
     OtherDatabase,
 }
 
-/// A snapshot read back and checked.
-#[derive(Debug)]
-pub struct Loaded {
+/// What the header of a whole, checked file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
     pub epoch: i64,
     pub written_at_ms: i64,
-    pub snapshots: Vec<AppliedSnapshot>,
 }
 
 /// The snapshot file of one data directory and one database.
@@ -85,20 +84,26 @@ impl SnapshotFile {
         &self.path
     }
 
-    /// Reads and checks the whole file.
-    pub fn load(&self) -> Result<Loaded, SnapshotError> {
+    /// The epoch the file says it was written at; the rest of the file is not read.
+    pub fn epoch(&self) -> Result<i64, SnapshotError> {
+        Ok(self.open()?.header.epoch)
+    }
+
+    /// Reads the file org by org (it may be large: nothing but the org at hand is held),
+    /// handing each to `visit`. An error, damage found at the end included, means the caller
+    /// must throw away what it built from the orgs it was handed.
+    pub fn read(&self, mut visit: impl FnMut(AppliedSnapshot)) -> Result<Written, SnapshotError> {
         let mut lines = self.open()?;
-        let mut snapshots = Vec::new();
+        let mut n = 0;
         while let Some(line) = lines.next_org()? {
-            let snapshot = serde_json::from_slice(&line).map_err(|e| {
-                SnapshotError::Damaged(format!("org line {}: {e}", snapshots.len() + 1))
-            })?;
-            snapshots.push(snapshot);
+            n += 1;
+            let snapshot = serde_json::from_slice(&line)
+                .map_err(|e| SnapshotError::Damaged(format!("org line {n}: {e}")))?;
+            visit(snapshot);
         }
-        Ok(Loaded {
+        Ok(Written {
             epoch: lines.header.epoch,
             written_at_ms: lines.header.written_at_ms,
-            snapshots,
         })
     }
 
@@ -381,6 +386,12 @@ pub(crate) mod tests {
         }
     }
 
+    fn load(file: &SnapshotFile) -> Result<(Written, Vec<AppliedSnapshot>), SnapshotError> {
+        let mut snapshots = Vec::new();
+        let written = file.read(|s| snapshots.push(s))?;
+        Ok((written, snapshots))
+    }
+
     fn written(dir: &Path, epoch: i64, snapshots: &[AppliedSnapshot]) -> SnapshotFile {
         let file = SnapshotFile::new(dir, "mysql://u:p@db/littlepbx");
         let mut writer = file.writer(epoch).unwrap();
@@ -396,9 +407,10 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let orgs = [snapshot(1, 3), snapshot(2, 5)];
         let file = written(dir.path(), 42, &orgs);
-        let loaded = file.load().unwrap();
-        assert_eq!(loaded.epoch, 42);
-        assert_eq!(loaded.snapshots, orgs);
+        let (written, snapshots) = load(&file).unwrap();
+        assert_eq!(written.epoch, 42);
+        assert_eq!(file.epoch().unwrap(), 42);
+        assert_eq!(snapshots, orgs);
         let mode = std::fs::metadata(file.path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let text = std::fs::read_to_string(file.path()).unwrap();
@@ -442,13 +454,13 @@ pub(crate) mod tests {
         for bytes in variants {
             std::fs::write(file.path(), &bytes).unwrap();
             assert!(
-                matches!(file.load(), Err(SnapshotError::Damaged(_))),
+                matches!(load(&file), Err(SnapshotError::Damaged(_))),
                 "accepted {:?}",
                 String::from_utf8_lossy(&bytes)
             );
         }
         std::fs::remove_file(file.path()).unwrap();
-        assert!(matches!(file.load(), Err(SnapshotError::Missing)));
+        assert!(matches!(load(&file), Err(SnapshotError::Missing)));
     }
 
     #[test]
@@ -456,7 +468,8 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         written(dir.path(), 7, &[snapshot(1, 3)]);
         let other = SnapshotFile::new(dir.path(), "sqlite:///elsewhere.db");
-        assert!(matches!(other.load(), Err(SnapshotError::OtherDatabase)));
+        assert!(matches!(load(&other), Err(SnapshotError::OtherDatabase)));
+        assert!(matches!(other.epoch(), Err(SnapshotError::OtherDatabase)));
     }
 
     #[test]
@@ -469,10 +482,9 @@ pub(crate) mod tests {
         );
         file.write_changes(7, 9, &[snapshot(2, 6), snapshot(4, 1)], &[OrgId(3)])
             .unwrap();
-        let loaded = file.load().unwrap();
-        assert_eq!(loaded.epoch, 9);
-        let versions: Vec<(i64, i64)> = loaded
-            .snapshots
+        let (written, snapshots) = load(&file).unwrap();
+        assert_eq!(written.epoch, 9);
+        let versions: Vec<(i64, i64)> = snapshots
             .iter()
             .map(|s| (s.org.id.0, s.org.xml_version))
             .collect();

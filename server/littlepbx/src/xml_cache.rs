@@ -27,7 +27,7 @@ use tokio::sync::{watch, Notify};
 use crate::config::Config;
 use crate::moh_files;
 use crate::secrets::SecretBox;
-use crate::snapshot_file::{Loaded, SnapshotFile};
+use crate::snapshot_file::{SnapshotError, SnapshotFile};
 use crate::state::AppState;
 
 /// Where the index being served came from.
@@ -160,24 +160,32 @@ impl XmlCache {
         }
     }
 
-    /// Serves a snapshot read from the local file until the database answers.
-    pub fn serve_snapshot(&self, config: &Config, secret_box: &SecretBox, loaded: Loaded) {
+    /// Serves the local snapshot file (read whole and checked first; blocking) until the
+    /// database answers.
+    pub fn serve_snapshot(
+        &self,
+        config: &Config,
+        secret_box: &SecretBox,
+        file: &SnapshotFile,
+    ) -> Result<(), SnapshotError> {
         let mut index = Index::default();
-        for snapshot in loaded.snapshots {
+        let written = file.read(|snapshot| {
             let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
             index.insert(
                 org,
                 version,
                 Arc::new(build_view(config, secret_box, snapshot)),
             );
-        }
+        })?;
         tracing::info!(
             orgs = index.len(),
-            epoch = loaded.epoch,
+            epoch = written.epoch,
+            written_at_ms = written.written_at_ms,
             "FreeSWITCH is served from the snapshot file until the database answers"
         );
         self.swap(index);
-        self.serving(loaded.epoch, Source::Snapshot);
+        self.serving(written.epoch, Source::Snapshot);
+        Ok(())
     }
 
     fn serving(&self, epoch: i64, source: Source) {
