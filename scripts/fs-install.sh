@@ -209,13 +209,16 @@ if [ "$check" = yes ]; then
   while IFS= read -r -d '' rel; do
     problem "$rel would be read by FreeSWITCH but is not LittlePBX's (run the install again)"
   done < <(foreign_files)
-  # The settings that close holes between orgs; each must be there exactly as shipped.
+  # The settings that close holes between orgs, and those registration storms need; each must
+  # be there exactly as shipped.
   for required in \
     'sip_profiles/internal.xml|<param name="disable-transfer" value="true"/>' \
     'sip_profiles/internal.xml|<param name="auth-calls" value="true"/>' \
     'sip_profiles/external.xml|<param name="disable-transfer" value="true"/>' \
     'sip_profiles/external.xml|<param name="auth-calls-acl-only" value="true"/>' \
     'sip_profiles/external.xml|<param name="disable-register" value="true"/>' \
+    'sip_profiles/internal.xml|<param name="inbound-reg-in-new-thread" value="true"/>' \
+    'autoload_configs/sofia.conf.xml|<param name="max-reg-threads" value="16"/>' \
     'autoload_configs/voicemail.conf.xml|<param name="login-keys" value=""/>'; do
     rel=${required%%|*} line=${required#*|}
     if [ -f "$conf/$rel" ] && ! grep -qF -- "$line" "$conf/$rel"; then problem "$rel lacks $line"; fi

@@ -234,7 +234,9 @@ async fn main() {
     seed(&database_url, orgs, extensions).await;
     let ports = Ports::pick().unwrap();
     let fs = FreeSwitch::configure(&tree, &dir, ports).expect("FreeSWITCH configuration");
-    let pbx = Pbx::start(&dir, ports, 0, &database_url, &[("LITTLEPBX_LOG", "warn")])
+    // LPBX_STORM_LOG sets LittlePBX's log filter (its log is in the kept files).
+    let log = std::env::var("LPBX_STORM_LOG").unwrap_or_else(|_| "warn".into());
+    let pbx = Pbx::start(&dir, ports, 0, &database_url, &[("LITTLEPBX_LOG", &log)])
         .await
         .expect("LittlePBX starts");
     let directory = static_directory(ports.http(0), orgs, extensions).await;

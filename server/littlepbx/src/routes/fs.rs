@@ -124,7 +124,7 @@ async fn xml(
             "FreeSWITCH told to refuse"
         );
     } else {
-        tracing::debug!(section = ?request.section(), reason = %answer.reason, org = answer.org.as_deref().unwrap_or("-"), "mod_xml_curl");
+        tracing::debug!(section = ?request.section(), action = ?request.action(), purpose = ?request.purpose(), reason = %answer.reason, org = answer.org.as_deref().unwrap_or("-"), "mod_xml_curl");
     }
     let mut response = answer.xml.into_response();
     response

@@ -971,6 +971,7 @@ fn profiles_carry_the_security_settings() {
         ("ext-rtp-ip", "203.0.113.7"),
         ("context", "default"),
         ("disable-transfer", "true"),
+        ("inbound-reg-in-new-thread", "true"),
     ] {
         assert_eq!(internal.param(name), value, "internal {name}");
     }
@@ -1265,6 +1266,15 @@ fn check_finds_a_reopened_or_broken_tree() {
         (
             "autoload_configs/voicemail.conf.xml",
             r#"<param name="login-keys" value=""/>"#,
+        ),
+        // And those a registration storm needs.
+        (
+            "sip_profiles/internal.xml",
+            r#"<param name="inbound-reg-in-new-thread" value="true"/>"#,
+        ),
+        (
+            "autoload_configs/sofia.conf.xml",
+            r#"<param name="max-reg-threads" value="16"/>"#,
         ),
     ] {
         let path = conf.join(rel);
