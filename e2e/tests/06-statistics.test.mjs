@@ -98,7 +98,8 @@ before(async () => {
 });
 
 const tile = (page, key) => page.locator(`.tile[data-key="${key}"] dd`);
-const idle = (page) => page.locator('.stats section[aria-busy="true"]').waitFor({ state: 'detached' });
+// Every card done loading (several may load at once: a strict locator would refuse two).
+const idle = (page) => page.waitForFunction(() => !document.querySelector('.stats section[aria-busy="true"]'));
 
 async function openStats(page, slug, email, password) {
   await login(page, slug, email, password);
