@@ -106,9 +106,12 @@ impl Application {
 /// Migrates when the database answers (at once when start-up did), then runs the work that
 /// needs it; returns when the server stops.
 async fn run_database_work(state: AppState) {
-    tokio::select! {
-        () = crate::database::migrate_until_done(&state) => {}
-        () = state.shutting_down() => return,
+    // Start-up migrated already unless the database did not answer then.
+    if !state.database().current().is_up() {
+        tokio::select! {
+            () = crate::database::migrate_until_done(&state) => {}
+            () = state.shutting_down() => return,
+        }
     }
     tokio::spawn(crate::freeswitch::run_command_delivery(state.clone()));
     tokio::spawn(crate::cdr::run_retention(state.clone()));

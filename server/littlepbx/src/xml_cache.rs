@@ -339,21 +339,12 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
     let mut file = start_snapshot_file(state, epoch);
     let mut index = Index::default();
     let mut after = None;
-    loop {
-        let snapshots = state
-            .store()
-            .applied_snapshots_page(after, LOAD_PAGE_ORGS)
-            .await?;
-        let Some(last) = snapshots.last().map(|s| s.org.id) else {
-            break;
-        };
-        after = Some(last);
-        for snapshot in &snapshots {
-            add_to_snapshot_file(&mut file, snapshot);
-        }
+    while let Some(snapshots) = next_page(state, &mut after).await? {
         let (config, secret_box) = (state.config().clone(), state.secret_box().clone());
-        index = tokio::task::spawn_blocking(move || {
+        // Views and file lines on a blocking thread: both are CPU and file work.
+        (index, file) = tokio::task::spawn_blocking(move || {
             for snapshot in snapshots {
+                add_to_snapshot_file(&mut file, &snapshot);
                 let (org, version) = (snapshot.org.id, snapshot.org.xml_version);
                 index.insert(
                     org,
@@ -361,7 +352,7 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
                     Arc::new(build_view(&config, &secret_box, snapshot)),
                 );
             }
-            index
+            (index, file)
         })
         .await?;
     }
@@ -373,6 +364,20 @@ async fn full_load(state: &AppState) -> anyhow::Result<()> {
         commit_snapshot_file(writer).await;
     }
     Ok(())
+}
+
+/// The next page of every org's applied snapshot after `after` (which moves past it); `None`
+/// once every org was read.
+async fn next_page(
+    state: &AppState,
+    after: &mut Option<OrgId>,
+) -> anyhow::Result<Option<Vec<AppliedSnapshot>>> {
+    let page = state
+        .store()
+        .applied_snapshots_page(*after, LOAD_PAGE_ORGS)
+        .await?;
+    *after = page.last().map(|s| s.org.id);
+    Ok((!page.is_empty()).then_some(page))
 }
 
 /// A new snapshot file, or `None` (logged) when it cannot be written: serving goes on.
@@ -407,18 +412,14 @@ async fn commit_snapshot_file(writer: crate::snapshot_file::Writer) {
 async fn rewrite_snapshot_file(state: &AppState, epoch: i64) -> anyhow::Result<()> {
     let mut file = start_snapshot_file(state, epoch);
     let mut after = None;
-    loop {
-        let snapshots = state
-            .store()
-            .applied_snapshots_page(after, LOAD_PAGE_ORGS)
-            .await?;
-        let Some(last) = snapshots.last().map(|s| s.org.id) else {
-            break;
-        };
-        after = Some(last);
-        for snapshot in &snapshots {
-            add_to_snapshot_file(&mut file, snapshot);
-        }
+    while let Some(snapshots) = next_page(state, &mut after).await? {
+        file = tokio::task::spawn_blocking(move || {
+            for snapshot in &snapshots {
+                add_to_snapshot_file(&mut file, snapshot);
+            }
+            file
+        })
+        .await?;
     }
     if let Some(writer) = file {
         commit_snapshot_file(writer).await;
