@@ -287,6 +287,9 @@ pub struct OrgStatusView {
     /// The unfinished Apply job or the last one: its state.
     pub apply_job_state: Option<String>,
     pub gateways: Vec<TrunkGatewayState>,
+    /// Phones of the org registered right now (from FreeSWITCH's database when LittlePBX reads
+    /// it, else from FreeSWITCH over the event socket); `None` when neither could tell.
+    pub registered_phones: Option<u32>,
     /// FreeSWITCH commands for this org not delivered yet.
     pub pending_freeswitch_commands: u64,
 }

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
+use store::freeswitch_db::FreeSwitchDb;
 use tokio::net::TcpListener;
 
 use crate::config::{ensure_secrets, Config};
@@ -134,6 +135,18 @@ pub async fn stop_signal() {
     }
 }
 
+/// FreeSWITCH's own database, when one is configured (connected on first use).
+async fn freeswitch_db(config: &Config) -> anyhow::Result<Option<FreeSwitchDb>> {
+    let url = config.freeswitch.db_url.expose();
+    if url.is_empty() {
+        return Ok(None);
+    }
+    let db = FreeSwitchDb::connect_lazily(url)
+        .await
+        .context("freeswitch.db_url")?;
+    Ok(Some(db))
+}
+
 /// Opens the state for `serve`: the database when it answers within
 /// [`STARTUP_DATABASE_WAIT`], otherwise the snapshot file until it does.
 async fn start_state(config: Config) -> anyhow::Result<AppState> {
@@ -145,7 +158,8 @@ async fn start_state(config: Config) -> anyhow::Result<AppState> {
         .context("opening the database")?;
     let secret_box = SecretBox::new(config.secret_key.expose())?;
     let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
-    let state = AppState::new(config, store, secret_box, freeswitch);
+    let freeswitch_db = freeswitch_db(&config).await?;
+    let state = AppState::new(config, store, secret_box, freeswitch, freeswitch_db);
     let snapshot = snapshot_file_epoch(&state);
     // One probe first: a database that is down is known within a second, and the snapshot
     // is served without waiting for the migrations' longer deadline.
@@ -249,7 +263,8 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         .context("running database migrations")?;
     let secret_box = SecretBox::new(config.secret_key.expose())?;
     let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
-    let state = AppState::new(config, store, secret_box, freeswitch);
+    let freeswitch_db = freeswitch_db(&config).await?;
+    let state = AppState::new(config, store, secret_box, freeswitch, freeswitch_db);
     state.database().set_up();
     Ok(state)
 }

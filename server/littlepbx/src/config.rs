@@ -86,6 +86,10 @@ pub struct FreeSwitchConfig {
     pub esl_password: Secret,
     pub internal_profile: String,
     pub external_profile: String,
+    /// FreeSWITCH's own database, when it keeps it on MariaDB/MySQL (`fs-install.sh --fs-db`):
+    /// a read-only user's URL (`scripts/db-create.sh --fs-database` prints it). Registrations
+    /// are then read from there; empty: they are asked over the event socket.
+    pub db_url: Secret,
     /// Music on hold directory as FreeSWITCH sees it. Empty: `<data_dir>/moh` (same machine).
     pub moh_dir: Option<PathBuf>,
     /// Hold music for orgs without their own.
@@ -142,6 +146,7 @@ impl Default for Config {
                 esl_password: Secret::default(),
                 internal_profile: "internal".into(),
                 external_profile: "external".into(),
+                db_url: Secret::default(),
                 moh_dir: None,
                 default_hold_music: "local_stream://default".into(),
                 default_moh_dir: "/usr/share/freeswitch/sounds/music".into(),
@@ -213,6 +218,11 @@ impl Config {
             {
                 bail!("emergency number \"{number}\" must be 1 to 6 digits");
             }
+        }
+        if !self.freeswitch.db_url.is_empty()
+            && DatabaseKind::from_url(self.freeswitch.db_url.expose()) != Ok(DatabaseKind::MySql)
+        {
+            bail!("freeswitch.db_url must be a mysql:// or mariadb:// URL (FreeSWITCH's database)");
         }
         for cidr in &self.freeswitch.allowed_ips {
             cidr.parse::<ipnet::IpNet>()

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use store::freeswitch_db::FreeSwitchDb;
 use store::Store;
 
 use crate::auth::LoginLimiter;
@@ -23,6 +24,7 @@ struct Inner {
     store: Store,
     secret_box: SecretBox,
     freeswitch: Arc<FreeSwitch>,
+    freeswitch_db: Option<FreeSwitchDb>,
     login_limiter: Arc<LoginLimiter>,
     jobs_wakeup: tokio::sync::Notify,
     fs_settings: fsxml::Settings,
@@ -38,6 +40,7 @@ impl AppState {
         store: Store,
         secret_box: SecretBox,
         freeswitch: Arc<FreeSwitch>,
+        freeswitch_db: Option<FreeSwitchDb>,
     ) -> Self {
         let login_limiter = LoginLimiter::new(config.web.login_attempts);
         let fs_settings = crate::config::fsxml_settings(&config);
@@ -47,6 +50,7 @@ impl AppState {
                 store,
                 secret_box,
                 freeswitch,
+                freeswitch_db,
                 login_limiter,
                 jobs_wakeup: tokio::sync::Notify::new(),
                 fs_settings,
@@ -90,6 +94,11 @@ impl AppState {
     }
 
     /// How FreeSWITCH XML is rendered (validated at start-up).
+    /// FreeSWITCH's own database, when it keeps it on MariaDB/MySQL and LittlePBX may read it.
+    pub fn freeswitch_db(&self) -> Option<&FreeSwitchDb> {
+        self.inner.freeswitch_db.as_ref()
+    }
+
     pub fn fs_settings(&self) -> &fsxml::Settings {
         &self.inner.fs_settings
     }

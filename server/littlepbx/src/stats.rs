@@ -8,9 +8,12 @@
 //! so this is exact, daylight-saving changes included. The provider's totals take explicit
 //! UTC instants.
 //!
-//! **Live view.** Registrations come from `sofia xmlstatus profile <internal> user @<domain>`:
-//! FreeSWITCH selects the org's domain exactly (`sip_host = '<domain>'`), and we drop any row
-//! of another domain again, so a FreeSWITCH that ignored the filter still shows no other org's
+//! **Live view.** When FreeSWITCH keeps its database on MariaDB and LittlePBX has its read-only
+//! URL (`freeswitch.db_url`), registrations are read from sofia's `sip_registrations` table,
+//! selecting the org's domain and the internal profile ([`store::freeswitch_db`]). Otherwise
+//! they come from `sofia xmlstatus profile <internal> user @<domain>`:
+//! FreeSWITCH selects the org's domain exactly (`sip_host = '<domain>'`). Either way we drop any
+//! row of another domain again, so a FreeSWITCH that ignored the filter still shows no other org's
 //! phones. (`show registrations as json` was not used: the core registrations table it reads
 //! has no user agent, and it lists every org's phones on every request.) FreeSWITCH does not
 //! keep when a registration began; [`RegistrationTracker`] remembers when this instance first
@@ -29,6 +32,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use store::cdr::{CdrDirection, CdrRecord, SlotTotals};
+use store::freeswitch_db::SofiaRegistration;
 use store::orgs::Org;
 use store::{Layer, OrgId, Store};
 
@@ -433,7 +437,8 @@ pub async fn org_totals(
 // Live
 // ---------------------------------------------------------------------------------------
 
-/// One row of `sofia xmlstatus profile P user @D`.
+/// One registered phone: a row of `sofia xmlstatus profile P user @D` or of sofia's
+/// `sip_registrations` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Registration {
     pub user: String,
@@ -558,6 +563,102 @@ fn fs_message(err: &FsError) -> (LiveState, String) {
     }
 }
 
+/// Why the registrations could not be listed: the live view's state and a sentence for people.
+pub type RegistrationsProblem = (LiveState, String);
+
+/// The org's registered phones: read from FreeSWITCH's own database when LittlePBX may read it
+/// (`freeswitch.db_url`), otherwise asked over the event socket. Either way only rows of the
+/// org's own SIP domain are kept.
+pub async fn org_registrations(
+    state: &AppState,
+    org: &Org,
+) -> Result<Vec<Registration>, RegistrationsProblem> {
+    let domain = org.sip_domain.as_str();
+    let profile = state.fs_settings().internal_profile.as_str();
+    let all = match state.freeswitch_db() {
+        Some(db) => match db.registrations(profile, domain).await {
+            Ok(rows) => {
+                let now_s = store::now_ms() / 1000;
+                rows.into_iter()
+                    .map(|row| from_database(row, now_s))
+                    .collect()
+            }
+            Err(err) => {
+                tracing::warn!(org = %org.slug, error = %err, "reading FreeSWITCH's registrations table");
+                return Err(database_problem(&err));
+            }
+        },
+        None => registrations_over_esl(state, org, profile).await?,
+    };
+    let before = all.len();
+    let own: Vec<Registration> = all
+        .into_iter()
+        .filter(|r| r.host.eq_ignore_ascii_case(domain))
+        .collect();
+    if own.len() != before {
+        tracing::warn!(
+            org = %org.slug,
+            dropped = before - own.len(),
+            "FreeSWITCH listed registrations of other domains; not shown"
+        );
+    }
+    Ok(own)
+}
+
+async fn registrations_over_esl(
+    state: &AppState,
+    org: &Org,
+    profile: &str,
+) -> Result<Vec<Registration>, RegistrationsProblem> {
+    let command = format!(
+        "sofia xmlstatus profile {profile} user @{}",
+        org.sip_domain.as_str()
+    );
+    match state.freeswitch().api_raw(&command).await {
+        Ok(text) => parse_registrations(&text).ok_or_else(|| {
+            tracing::warn!(org = %org.slug, answer = %text.trim(), "unexpected registration listing");
+            (
+                LiveState::Partial,
+                "FreeSWITCH did not list the registered phones.".to_owned(),
+            )
+        }),
+        Err(err) => {
+            tracing::debug!(error = %err, "live registrations");
+            Err(fs_message(&err))
+        }
+    }
+}
+
+/// A row of sofia's `sip_registrations`, as the live view shows it.
+pub fn from_database(row: SofiaRegistration, now_s: i64) -> Registration {
+    let (transport, _) = parse_status(&row.status);
+    Registration {
+        user: row.sip_user,
+        host: row.sip_host,
+        call_id: row.call_id,
+        contact: row.contact,
+        agent: row.user_agent,
+        expires_in_s: (row.expires_at_s > 0).then(|| (row.expires_at_s - now_s).max(0)),
+        network_ip: row.network_ip,
+        network_port: row.network_port,
+        transport,
+    }
+}
+
+fn database_problem(err: &store::StoreError) -> RegistrationsProblem {
+    if err.is_unavailable() {
+        (
+            LiveState::Unreachable,
+            "Registered phones are not available right now: FreeSWITCH's database cannot be reached. Calls in progress are not affected.".to_owned(),
+        )
+    } else {
+        (
+            LiveState::Partial,
+            "FreeSWITCH's database did not list the registered phones.".to_owned(),
+        )
+    }
+}
+
 /// Right now: the org's registered phones per extension and its calls in progress.
 pub async fn live(
     state: &AppState,
@@ -565,53 +666,18 @@ pub async fn live(
     tracker: &RegistrationTracker,
 ) -> ApiResult<LiveView> {
     let applied = state.store().load_layer(org.id, Layer::Applied).await?;
-    let fs = state.freeswitch();
     let domain = org.sip_domain.as_str();
-    let command = format!(
-        "sofia xmlstatus profile {} user @{domain}",
-        state.fs_settings().internal_profile
-    );
     let (regs_answer, calls) = tokio::join!(
-        fs.api_raw(&command),
-        fs.calls_in_progress(org.slug.as_str())
+        org_registrations(state, org),
+        state.freeswitch().calls_in_progress(org.slug.as_str())
     );
     let now = store::now_ms();
     let mut problems: Vec<(LiveState, String)> = Vec::new();
-    let mut regs_ok = true;
-    let regs: Vec<Registration> = match regs_answer {
-        Ok(text) => match parse_registrations(&text) {
-            Some(all) => {
-                let before = all.len();
-                let own: Vec<Registration> = all
-                    .into_iter()
-                    .filter(|r| r.host.eq_ignore_ascii_case(domain))
-                    .collect();
-                if own.len() != before {
-                    tracing::warn!(
-                        org = %org.slug,
-                        dropped = before - own.len(),
-                        "FreeSWITCH listed registrations of other domains; not shown"
-                    );
-                }
-                own
-            }
-            None => {
-                tracing::warn!(org = %org.slug, answer = %text.trim(), "unexpected registration listing");
-                problems.push((
-                    LiveState::Partial,
-                    "FreeSWITCH did not list the registered phones.".into(),
-                ));
-                regs_ok = false;
-                Vec::new()
-            }
-        },
-        Err(err) => {
-            tracing::debug!(error = %err, "live registrations");
-            problems.push(fs_message(&err));
-            regs_ok = false;
-            Vec::new()
-        }
-    };
+    let regs_ok = regs_answer.is_ok();
+    let regs = regs_answer.unwrap_or_else(|problem| {
+        problems.push(problem);
+        Vec::new()
+    });
     let calls_in_progress = match calls {
         Ok(n) => Some(n),
         Err(err) => {
@@ -793,6 +859,41 @@ mod tests {
         );
         assert_eq!(parse_registrations("Invalid Profile!\n"), None);
         assert_eq!(parse_registrations("-ERR sofia Command not found!\n"), None);
+    }
+
+    #[test]
+    fn rows_of_freeswitchs_table_read_like_the_event_socket_listing() {
+        let row = SofiaRegistration {
+            sip_user: "101".into(),
+            sip_host: "pbx.acme.localhost".into(),
+            call_id: "abc@1.2.3.4".into(),
+            contact: "<sip:101@10.0.0.5:5060>".into(),
+            user_agent: "Yealink SIP-T46S".into(),
+            status: "Registered(TLS-NAT)".into(),
+            expires_at_s: 1_000_100,
+            network_ip: "10.0.0.5".into(),
+            network_port: "5060".into(),
+        };
+        let reg = from_database(row.clone(), 1_000_000);
+        assert_eq!(reg.user, "101");
+        assert_eq!(reg.host, "pbx.acme.localhost");
+        assert_eq!(reg.agent, "Yealink SIP-T46S");
+        assert_eq!(reg.transport, "tls");
+        assert_eq!(reg.expires_in_s, Some(100));
+        assert_eq!(
+            (reg.network_ip.as_str(), reg.network_port.as_str()),
+            ("10.0.0.5", "5060")
+        );
+        // Past its time (sofia has not swept it yet): 0 s left, not negative.
+        assert_eq!(from_database(row.clone(), 2_000_000).expires_in_s, Some(0));
+        // No expiry stored, no transport known.
+        let bare = SofiaRegistration {
+            expires_at_s: 0,
+            status: "Unregistered".into(),
+            ..row
+        };
+        let reg = from_database(bare, 1_000_000);
+        assert_eq!((reg.expires_in_s, reg.transport.as_str()), (None, ""));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod cdr;
 mod convert;
 pub mod draft;
 pub mod entities;
+pub mod freeswitch_db;
 pub mod fs_commands;
 pub mod instances;
 pub mod jobs;

@@ -23,6 +23,9 @@ pub struct Health {
     pub database: DatabaseHealth,
     pub freeswitch_config: ConfigHealth,
     pub event_socket: String,
+    /// FreeSWITCH's own database (`freeswitch.db_url`): "not configured", "up", or "down: why".
+    /// Not part of `status`: LittlePBX serves FreeSWITCH without it.
+    pub freeswitch_database: String,
     pub version: &'static str,
 }
 
@@ -74,6 +77,7 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         database,
         freeswitch_config,
         event_socket: state.freeswitch().describe_connection(),
+        freeswitch_database: freeswitch_database_health(&state).await,
         version: env!("CARGO_PKG_VERSION"),
     };
     let status = if healthy {
@@ -82,6 +86,24 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(health))
+}
+
+async fn freeswitch_database_health(state: &AppState) -> String {
+    let Some(db) = state.freeswitch_db() else {
+        return "not configured".to_owned();
+    };
+    match tokio::time::timeout(MIGRATIONS_DEADLINE, db.ping()).await {
+        Ok(Ok(())) => "up".to_owned(),
+        Ok(Err(err)) if err.is_unavailable() => "down: it cannot be reached".to_owned(),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "health check: FreeSWITCH's database");
+            "down: it refused the query (see LittlePBX's log)".to_owned()
+        }
+        Err(_) => format!(
+            "down: no answer within {} ms",
+            MIGRATIONS_DEADLINE.as_millis()
+        ),
+    }
 }
 
 async fn database_health(state: &AppState) -> DatabaseHealth {

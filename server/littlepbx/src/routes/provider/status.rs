@@ -11,7 +11,7 @@ use crate::error::{ApiJson, ApiResult};
 use crate::state::AppState;
 
 /// Applied version, draft changes not applied yet, the Apply job's state, the gateways'
-/// registration states and the FreeSWITCH commands not delivered yet.
+/// registration states, the phones registered and the FreeSWITCH commands not delivered yet.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/status", tag = "status", params(SlugPath),
     responses((status = 200, description = "The org's state", body = OrgStatusView)))]
 pub async fn get(
@@ -33,6 +33,13 @@ pub async fn get(
             });
         }
     }
+    let registered_phones = match crate::stats::org_registrations(&state, &org).await {
+        Ok(regs) => Some(u32::try_from(regs.len()).unwrap_or(u32::MAX)),
+        Err((_, why)) => {
+            tracing::debug!(org = %org.slug, why, "status: registrations unknown");
+            None
+        }
+    };
     Ok(ApiJson(OrgStatusView {
         slug: org.slug.to_string(),
         status: org.status.as_str().to_owned(),
@@ -40,6 +47,7 @@ pub async fn get(
         pending_changes,
         apply_job_state: job.map(|job| job.state),
         gateways,
+        registered_phones,
         pending_freeswitch_commands: pending,
     }))
 }
