@@ -6,7 +6,8 @@
 #                         [--esl-password PASSWORD] [--url2 URL] [--cdr-url URL] [--cdr-url2 URL]
 #                         [--moh-dir DIR] [--ext-ip IPV4] [--tls] [--fs-group GROUP]
 #                         [--sip-port N] [--tls-port N] [--carrier-port N] [--esl-port N]
-#   scripts/fs-install.sh --fs-conf-dir DIR --check [--sip-port N ...]
+#                         [--fs-db DSN|none] [--fs-db-password-file FILE]
+#   scripts/fs-install.sh --fs-conf-dir DIR --check [--sip-port N ...] [--fs-db DSN|none]
 #
 #   --fs-conf-dir   FreeSWITCH's configuration directory (the one holding freeswitch.xml),
 #                   e.g. /etc/freeswitch
@@ -33,9 +34,24 @@
 #   --esl-port      the event socket's port on 127.0.0.1 (default 8021)
 #                   A port not given keeps the value installed before, else its default. The
 #                   SIP ports and LittlePBX's matching settings are printed on standard output.
+#   --fs-db         FreeSWITCH keeps its own database (core tables, the SIP profiles'
+#                   registrations) on MariaDB/MySQL instead of SQLite files:
+#                   'mariadb://Server=HOST;Port=3306;Database=freeswitch;Uid=freeswitch;'
+#                   (scripts/db-create.sh --fs-database prints it). It loads mod_mariadb before
+#                   the core database opens (pre_load_modules.conf.xml), sets core-db-dsn in
+#                   switch.conf.xml (edited in place, kept once as .littlepbx-orig) and odbc-dsn
+#                   in both SIP profiles. `none` goes back to SQLite; without the option the
+#                   value installed before (password included) is kept. Keys: Server, Port
+#                   (optional), Database, Uid; no value may hold spaces, control characters or
+#                   ; = " ' < > & $ @ \ (mod_mariadb splits at ';' and '='). Restart FreeSWITCH
+#                   after a change: it opens its databases at start only.
+#   --fs-db-password-file  a file whose first line is the password of --fs-db's user; default:
+#                   a Pwd= in --fs-db (command lines are visible to other users: a warning),
+#                   else LITTLEPBX_FS_DB_PASSWORD
 #   --check         validates an installed tree (well-formed XML, no placeholder left, no vanilla
-#                   hole left, four distinct valid ports, and the ports given with it) and
-#                   changes nothing
+#                   hole left, four distinct valid ports, the ports given with it, FreeSWITCH's
+#                   database set in all three places or in none, and the one given with --fs-db)
+#                   and changes nothing
 #
 # Idempotent: a second run with the same options leaves every file as it was. A file it replaces
 # is kept once as FILE.littlepbx-orig; vanilla files that would open holes (directory users,
@@ -55,7 +71,12 @@ MARKER='<!-- LittlePBX: installed by scripts/fs-install.sh'
 OWNED_DIRS=(directory dialplan chatplan sip_profiles)
 EXTRA_HOLES=(autoload_configs/post_load_modules.conf.xml)
 SECRET_FILES=(autoload_configs/xml_curl.conf.xml autoload_configs/json_cdr.conf.xml
-  autoload_configs/event_socket.conf.xml)
+  autoload_configs/event_socket.conf.xml sip_profiles/internal.xml sip_profiles/external.xml)
+# FreeSWITCH's own file that --fs-db edits in place (one line, marked).
+SWITCH_CONF=autoload_configs/switch.conf.xml
+# (No "--" in it: XML comments must not hold two dashes.)
+FS_DB_MARK='<!-- LittlePBX: FreeSWITCH database (fs-install.sh fs-db) -->'
+FS_DB_MARK_RE='<!-- LittlePBX: FreeSWITCH database (fs-install\.sh fs-db) -->'
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 die() { echo "fs-install: $*" >&2; exit 1; }
@@ -63,7 +84,7 @@ bad() { echo "fs-install: $*" >&2; exit 2; }
 
 conf='' url='' url2='' cdr_url='' cdr_url2='' user='' password='' esl_password='' moh_dir=''
 ext_ip=auto-nat tls=false fs_group='' check=no
-password_given=no esl_given=no
+password_given=no esl_given=no fs_db='' fs_db_given=no fs_db_password_file='' fs_db_password=''
 declare -A PORT=()   # option name -> value given on the command line
 need() { [ $# -ge 2 ] || bad "$1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -80,6 +101,8 @@ while [ $# -gt 0 ]; do
     --ext-ip) need "$@"; ext_ip=$2; shift 2 ;;
     --fs-group) need "$@"; fs_group=$2; shift 2 ;;
     --tls) tls=true; shift ;;
+    --fs-db) need "$@"; fs_db=$2; fs_db_given=yes; shift 2 ;;
+    --fs-db-password-file) need "$@"; fs_db_password_file=$2; shift 2 ;;
     --sip-port|--tls-port|--carrier-port|--esl-port) need "$@"; PORT[$1]=$2; shift 2 ;;
     --check) check=yes; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -162,6 +185,96 @@ xml_unescape() {
   printf '%s' "$s"
 }
 
+# FreeSWITCH's database. dsn_field DSN KEY: the value of KEY= in a mod_mariadb DSN.
+dsn_field() {
+  local part
+  local -a parts
+  IFS=';' read -ra parts <<<"${1#mariadb://}"
+  for part in "${parts[@]}"; do
+    if [ "${part%%=*}" = "$2" ] && [[ $part == *=* ]]; then printf '%s' "${part#*=}"; return 0; fi
+  done
+  return 0
+}
+# dsn_problem DSN: why the DSN cannot be used (nothing when it can). Every value ends up in XML
+# attributes that FreeSWITCH's preprocessor reads ($${...}), and mod_mariadb splits the DSN at
+# ';', then each part at '=' keeping only what lies between the first two (so a value holding
+# '=' would be cut short), and takes the last of a key given twice.
+dsn_problem() {
+  local dsn=$1 part key seen=' '
+  local -a parts
+  [[ $dsn == mariadb://* ]] || { echo "must start with mariadb:// (mod_mariadb's DSN)"; return; }
+  if [[ $dsn =~ [[:cntrl:][:space:]\"\'\<\>\&\$@\\] ]]; then
+    echo "must not contain spaces, control characters or \" ' < > & \$ @ \\"; return
+  fi
+  IFS=';' read -ra parts <<<"${dsn#mariadb://}"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] || continue
+    key=${part%%=*}
+    case $key in
+      Server|Port|Database|Uid|Pwd) ;;
+      *) echo "unknown part '$key' (use Server, Port, Database, Uid and Pwd)"; return ;;
+    esac
+    [[ $part == *=?* ]] || { echo "$key has no value"; return; }
+    [[ ${part#*=} == *=* ]] && { echo "the value of $key must not contain '='"; return; }
+    [[ $seen == *" $key "* ]] && { echo "$key is given twice"; return; }
+    seen+="$key "
+  done
+  for key in Server Database Uid; do
+    [ -n "$(dsn_field "$dsn" "$key")" ] || { echo "needs $key="; return; }
+  done
+  local port
+  port=$(dsn_field "$dsn" Port)
+  if [ -n "$port" ] && ! valid_port "$port"; then echo "Port= is not a port"; fi
+}
+# The DSN without its password, for comparing and printing.
+dsn_without_password() {
+  local part out=mariadb://
+  local -a parts
+  IFS=';' read -ra parts <<<"${1#mariadb://}"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] && [ "${part%%=*}" != Pwd ] && out+="$part;"
+  done
+  printf '%s' "$out"
+}
+# dsn_target DSN: where it leads, as mod_mariadb reads it (3306 when no Port is given).
+dsn_target() {
+  local port
+  port=$(dsn_field "$1" Port)
+  printf 'Server=%s;Port=%s;Database=%s;Uid=%s;' "$(dsn_field "$1" Server)" "${port:-3306}" \
+    "$(dsn_field "$1" Database)" "$(dsn_field "$1" Uid)"
+}
+# installed_fs_db: the DSN (with password) the installed internal profile uses; empty if none.
+installed_fs_db() {
+  local f=$conf/sip_profiles/internal.xml line
+  is_ours "$f" || return 0
+  line=$(grep -m 1 '<param name="odbc-dsn" value="' "$f" || true)
+  [ -n "$line" ] || return 0
+  line=${line#*value=\"}
+  xml_unescape "${line%%\"*}"
+}
+# switch_conf_with DSN: switch.conf.xml as installed, with our core-db-dsn line replaced by one
+# for DSN, right after the <settings> line (none when DSN is empty). Printed on standard output.
+# sed, not awk or read: a last line without a newline stays so, and `none` gives the original
+# back byte for byte.
+switch_conf_with() {
+  local f=$conf/$SWITCH_CONF
+  if [ -z "$1" ]; then
+    sed "/$FS_DB_MARK_RE/d" "$f"
+    return 0
+  fi
+  # The line for sed's a command: every backslash doubled (the escaped DSN holds no newline).
+  local line
+  line="    <param name=\"core-db-dsn\" value=\"$(xml_escape "$1")\"/> $FS_DB_MARK"
+  line=${line//\\/\\\\}
+  sed -e "/$FS_DB_MARK_RE/d" -e "/^[[:space:]]*<settings>[[:space:]]*\$/a\\
+$line" "$f"
+}
+# Lines of switch.conf.xml setting core-db-dsn, outside one-line comments (the vanilla file holds
+# commented examples).
+active_core_db_lines() {
+  grep -E '^[[:space:]]*<param name="core-db-dsn"' "$conf/$SWITCH_CONF" 2>/dev/null || true
+}
+
 # The XML validator --check and the install use: xmllint, else python3's minidom.
 xml_ok() {
   if command -v xmllint >/dev/null 2>&1; then
@@ -230,6 +343,61 @@ if [ "$check" = yes ]; then
     [ "${PORT[$opt]}" = "${INSTALLED[$opt]}" ] ||
       problem "$opt is ${INSTALLED[$opt]:-missing} in ${PORT_FILE[$opt]}, not ${PORT[$opt]}"
   done
+  # FreeSWITCH's database: in all three places, alike, or in none.
+  installed_dsn=$(installed_fs_db)
+  pre_loads_mariadb=no
+  if grep -qE '^[[:space:]]*<load module="mod_mariadb"/>' "$conf/autoload_configs/pre_load_modules.conf.xml" 2>/dev/null; then
+    pre_loads_mariadb=yes
+  fi
+  external_dsn_lines=$(grep -c '<param name="odbc-dsn"' "$conf/sip_profiles/external.xml" 2>/dev/null || true)
+  internal_dsn_lines=$(grep -c '<param name="odbc-dsn"' "$conf/sip_profiles/internal.xml" 2>/dev/null || true)
+  core_lines=$(active_core_db_lines | grep -c . || true)
+  our_core_lines=$(grep -cF -- "$FS_DB_MARK" "$conf/$SWITCH_CONF" 2>/dev/null || true)
+  if [ -n "$installed_dsn" ]; then
+    escaped=$(xml_escape "$installed_dsn")
+    problem_text=$(dsn_problem "$installed_dsn")
+    [ -z "$problem_text" ] || problem "the odbc-dsn of sip_profiles/internal.xml $problem_text"
+    [ -n "$(dsn_field "$installed_dsn" Pwd)" ] || problem "the odbc-dsn of sip_profiles/internal.xml has no Pwd="
+    [ "${internal_dsn_lines:-0}" = 1 ] || problem "sip_profiles/internal.xml sets odbc-dsn more than once"
+    [ "$pre_loads_mariadb" = yes ] ||
+      problem "autoload_configs/pre_load_modules.conf.xml does not load mod_mariadb (FreeSWITCH's database is on MariaDB)"
+    if [ "${external_dsn_lines:-0}" != 1 ] ||
+      ! grep -qF -- "<param name=\"odbc-dsn\" value=\"$escaped\"/>" "$conf/sip_profiles/external.xml"; then
+      problem "sip_profiles/external.xml does not use the internal profile's odbc-dsn (once)"
+    fi
+    if [ "${core_lines:-0}" != 1 ] ||
+      ! grep -qF -- "<param name=\"core-db-dsn\" value=\"$escaped\"/> $FS_DB_MARK" "$conf/$SWITCH_CONF"; then
+      problem "$SWITCH_CONF does not set core-db-dsn to the profiles' odbc-dsn exactly once"
+    fi
+    for rel in sip_profiles/internal.xml sip_profiles/external.xml "$SWITCH_CONF"; do
+      if [ -n "$(find "$conf/$rel" -perm -o=r 2>/dev/null)" ]; then
+        problem "$rel holds FreeSWITCH's database password and is readable by everyone"
+      fi
+    done
+  else
+    # Half there: FreeSWITCH would start with its core on one database and the profiles on
+    # another (or fail to load the DSN's module).
+    [ "$pre_loads_mariadb" = no ] ||
+      problem "autoload_configs/pre_load_modules.conf.xml loads mod_mariadb, but the SIP profiles have no odbc-dsn"
+    [ "${external_dsn_lines:-0}" = 0 ] ||
+      problem "sip_profiles/external.xml has an odbc-dsn, but sip_profiles/internal.xml has none"
+    [ "${our_core_lines:-0}" = 0 ] ||
+      problem "$SWITCH_CONF still has LittlePBX's core-db-dsn line, but the SIP profiles have no odbc-dsn"
+  fi
+  if [ "$fs_db_given" = yes ]; then
+    if [ "$fs_db" = none ]; then
+      [ -z "$installed_dsn" ] ||
+        problem "--fs-db none, but FreeSWITCH's database is $(dsn_without_password "$installed_dsn")"
+    else
+      problem_text=$(dsn_problem "$fs_db")
+      [ -z "$problem_text" ] || bad "--fs-db $problem_text"
+      if [ -z "$installed_dsn" ]; then
+        problem "--fs-db is $(dsn_target "$fs_db"), but no database is installed (FreeSWITCH uses its SQLite files)"
+      elif [ "$(dsn_target "$fs_db")" != "$(dsn_target "$installed_dsn")" ]; then
+        problem "--fs-db is $(dsn_target "$fs_db"), installed: $(dsn_target "$installed_dsn")"
+      fi
+    fi
+  fi
   for include in 'autoload_configs/\*.xml' 'dialplan/\*.xml' 'chatplan/\*.xml' 'directory/\*.xml'; do
     grep -q "data=\"$include\"" "$conf/freeswitch.xml" ||
       echo "fs-install --check: warning: freeswitch.xml does not include ${include//\\/}" >&2
@@ -319,6 +487,42 @@ if [ "$ext_ip" != auto-nat ]; then
   done
 fi
 
+# FreeSWITCH's database: given, `none`, else the one installed before (so that a second run
+# changes nothing). Its password: --fs-db-password-file, else Pwd= in --fs-db, else
+# LITTLEPBX_FS_DB_PASSWORD. The DSN installed is --fs-db's parts in their order, Pwd= last.
+[ -z "$fs_db_password_file" ] || [ "$fs_db_given" = yes ] || bad "--fs-db-password-file needs --fs-db"
+if [ "$fs_db_given" = no ]; then
+  fs_db=$(installed_fs_db)
+  if [ -n "$fs_db" ]; then
+    problem=$(dsn_problem "$fs_db")
+    [ -z "$problem" ] ||
+      bad "the odbc-dsn installed in sip_profiles/internal.xml $problem: give --fs-db DSN or --fs-db none"
+  fi
+elif [ "$fs_db" = none ]; then
+  fs_db=''
+else
+  problem=$(dsn_problem "$fs_db")
+  [ -z "$problem" ] || bad "--fs-db $problem"
+  fs_db_password=$(dsn_field "$fs_db" Pwd)
+  if [ -n "$fs_db_password_file" ]; then
+    [ -z "$fs_db_password" ] || bad "the password is given twice: Pwd= in --fs-db and --fs-db-password-file"
+    if [ ! -f "$fs_db_password_file" ] || [ ! -r "$fs_db_password_file" ]; then
+      bad "--fs-db-password-file $fs_db_password_file cannot be read"
+    fi
+    IFS= read -r fs_db_password <"$fs_db_password_file" || true
+  elif [ -n "$fs_db_password" ]; then
+    echo "fs-install: warning: the password in --fs-db is visible to other users of this machine (command lines are); prefer LITTLEPBX_FS_DB_PASSWORD or --fs-db-password-file" >&2
+  else
+    fs_db_password=${LITTLEPBX_FS_DB_PASSWORD:-}
+  fi
+  [ -n "$fs_db_password" ] ||
+    bad "--fs-db needs the password of its user: set LITTLEPBX_FS_DB_PASSWORD or give --fs-db-password-file FILE"
+  [[ $fs_db_password == *[\;=]* ]] && bad "the --fs-db password must not contain ';' or '='"
+  fs_db="$(dsn_without_password "$fs_db")Pwd=$fs_db_password;"
+  problem=$(dsn_problem "$fs_db")
+  [ -z "$problem" ] || bad "the --fs-db password $problem"
+fi
+
 # Ports: given, else the ones installed before (so that a second run changes nothing), else the
 # defaults.
 declare -A PORTS=()
@@ -368,6 +572,7 @@ declare -A V=(
   [TLS_PORT]=${PORTS[--tls-port]}
   [CARRIER_PORT]=${PORTS[--carrier-port]}
   [ESL_PORT]=${PORTS[--esl-port]}
+  [FS_DB_DSN]=$(xml_escape "$fs_db")
 )
 if [ "$(tls_verify "$cdr_url")" = true ] || [ "$(tls_verify "$cdr_url2")" = true ]; then
   V[CDR_TLS_VERIFY]=true
@@ -376,15 +581,16 @@ fi
 # ------------------------------------------------------------------------------------------
 # Render every template into a staging directory, and check it, before touching anything.
 # ------------------------------------------------------------------------------------------
+# block NAME VALUE: keeps the lines between @NAME_BEGIN@ and @NAME_END@ when VALUE is not empty,
+# else drops them (stdin to stdout).
+block() {
+  if [ -n "$2" ]; then sed "/@$1_BEGIN@/d; /@$1_END@/d"; else sed "/@$1_BEGIN@/,/@$1_END@/d"; fi
+}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 for rel in "${TEMPLATES[@]}"; do
   src=$templates/$rel
-  if [ -n "$url2" ]; then
-    text=$(sed '/@URL2_BEGIN@/d; /@URL2_END@/d' "$src")
-  else
-    text=$(sed '/@URL2_BEGIN@/,/@URL2_END@/d' "$src")
-  fi
+  text=$(block URL2 "$url2" <"$src" | block FS_DB "$fs_db")
   for key in "${!V[@]}"; do
     text=${text//"@$key@"/"${V[$key]}"}
   done
@@ -394,6 +600,21 @@ for rel in "${TEMPLATES[@]}"; do
   head -n 1 "$stage/$rel" | grep -qF "$MARKER" || die "template $rel: the first line is not the LittlePBX marker"
   if have_validator; then xml_ok "$stage/$rel" || die "template $rel does not render to well-formed XML"; fi
 done
+
+# FreeSWITCH's own switch.conf.xml with the core-db-dsn line as --fs-db wants it.
+if [ -f "$conf/$SWITCH_CONF" ]; then
+  if [ -n "$fs_db" ] && active_core_db_lines | grep -qvF -- "$FS_DB_MARK"; then
+    # Two would leave FreeSWITCH's choice to the order of the lines.
+    die "$SWITCH_CONF already sets core-db-dsn itself: remove that line, or leave out --fs-db"
+  fi
+  switch_conf_with "$fs_db" >"$stage/switch.conf.xml"
+  if [ -n "$fs_db" ] && [ "$(grep -cF -- "$FS_DB_MARK" "$stage/switch.conf.xml")" != 1 ]; then
+    die "$SWITCH_CONF needs exactly one <settings> line of its own to put core-db-dsn after"
+  fi
+  if have_validator; then xml_ok "$stage/switch.conf.xml" || die "$SWITCH_CONF would not be well-formed XML"; fi
+elif [ -n "$fs_db" ]; then
+  die "--fs-db: $conf/$SWITCH_CONF does not exist"
+fi
 
 # The vanilla files to move away, and their place in the backup.
 mapfile -d '' -t HOLES < <(foreign_files)
@@ -465,12 +686,41 @@ for rel in "${TEMPLATES[@]}"; do
   fi
 done
 
+# switch.conf.xml: edited in place (FreeSWITCH's own file), the original kept once. Back to the
+# original when the DSN goes and nothing else changed.
+switch=$conf/$SWITCH_CONF
+if [ -f "$stage/switch.conf.xml" ] && ! cmp -s "$stage/switch.conf.xml" "$switch"; then
+  if [ -z "$fs_db" ] && [ -f "$switch.littlepbx-orig" ] && cmp -s "$stage/switch.conf.xml" "$switch.littlepbx-orig"; then
+    mv -f "$switch.littlepbx-orig" "$switch"
+    unset 'STATE_LINES[edited $SWITCH_CONF]'
+  else
+    [ -e "$switch.littlepbx-orig" ] || cp -p "$switch" "$switch.littlepbx-orig"
+    # Its owner and mode kept; not readable by others before the password is in it.
+    cp -p "$switch" "$switch.littlepbx-new"
+    if [ -n "$fs_db" ]; then chmod o-rwx "$switch.littlepbx-new"; fi
+    cat "$stage/switch.conf.xml" >"$switch.littlepbx-new"
+    mv -f "$switch.littlepbx-new" "$switch"
+    STATE_LINES["edited $SWITCH_CONF"]=1
+  fi
+  changed=$((changed + 1))
+fi
+if [ -n "$fs_db" ]; then
+  if [ -n "$fs_group" ] && [ "$(id -u)" = 0 ]; then chgrp "$fs_group" "$switch"; fi
+  chmod o-rwx "$switch"
+fi
+
 printf '%s\n' "${!STATE_LINES[@]}" | sort >"$conf/$STATE.new"
 mv -f "$conf/$STATE.new" "$conf/$STATE"
 
 echo "fs-install: $changed file(s) written, $kept unchanged, $moved vanilla file(s) moved to $conf/$BACKUP" >&2
 if [ -z "$fs_group" ]; then
   echo "fs-install: note: no FreeSWITCH group known: ${SECRET_FILES[*]} are mode 640; check that FreeSWITCH can read them (--fs-group)" >&2
+fi
+if [ -z "$fs_group" ] && [ -n "$fs_db" ]; then
+  echo "fs-install: note: $SWITCH_CONF holds the database password too and is mode 640 now" >&2
+fi
+if [ -n "$fs_db" ]; then
+  echo "fs-install: FreeSWITCH's database: $(dsn_without_password "$fs_db") (FreeSWITCH creates its tables there; CRIT \"doesn't exist\" lines on the first start are normal). A change of database needs a restart of FreeSWITCH: it opens its databases at start only" >&2
 fi
 if [ "$changed" -gt 0 ] || [ "$moved" -gt 0 ]; then
   echo "fs-install: restart FreeSWITCH to load the new modules and profiles (systemctl restart freeswitch)" >&2

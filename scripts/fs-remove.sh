@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Undoes scripts/fs-install.sh in a FreeSWITCH configuration directory: puts every file it
 # replaced (FILE.littlepbx-orig) and every vanilla file it moved away (DIR/.littlepbx-backup/)
-# back where it was, deletes the files it added and the directories it created. The tree is then
-# byte for byte what it was before the first install.
+# back where it was, deletes the files it added and the directories it created, and takes the
+# core-db-dsn line of --fs-db out of switch.conf.xml (its original back). The tree is then byte for
+# byte what it was before the first install (switch.conf.xml changed by hand since keeps those
+# changes).
 #
 #   scripts/fs-remove.sh --fs-conf-dir DIR
 #
@@ -14,6 +16,8 @@ export LC_ALL=C
 BACKUP=.littlepbx-backup
 STATE=$BACKUP/state
 MARKER='<!-- LittlePBX: installed by scripts/fs-install.sh'
+# The line fs-install.sh --fs-db adds to FreeSWITCH's switch.conf.xml ends with this (a regex here).
+FS_DB_MARK_RE='<!-- LittlePBX: FreeSWITCH database (fs-install\.sh fs-db) -->'
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 die() { echo "fs-remove: $*" >&2; exit 1; }
@@ -36,16 +40,17 @@ if [ ! -f "$conf/$STATE" ]; then
   exit 0
 fi
 
-installed=() created=()
+installed=() created=() edited=()
 while IFS= read -r line; do
   case $line in
     "installed "*) installed+=("${line#installed }") ;;
     "dir "*) created+=("${line#dir }") ;;
+    "edited "*) edited+=("${line#edited }") ;;
     '') ;;
     *) die "unexpected line in $STATE: $line" ;;
   esac
 done <"$conf/$STATE"
-for rel in "${installed[@]}" "${created[@]}"; do
+for rel in "${installed[@]}" "${created[@]}" "${edited[@]}"; do
   # The state file is ours, but never follow it out of the tree.
   [[ $rel == /* || /$rel/ == */../* ]] && die "unsafe path in $STATE: $rel"
 done
@@ -70,6 +75,32 @@ for rel in "${installed[@]}"; do
     mv -f "$dest.littlepbx-orig" "$dest"
   else
     rm -f "$dest"
+  fi
+done
+
+# FreeSWITCH's own files edited in place (switch.conf.xml by --fs-db): the original comes back
+# when the file is otherwise as it was; a file changed since keeps those changes and loses only
+# LittlePBX's line.
+stripped=$(mktemp)
+trap 'rm -f "$stripped"' EXIT
+for rel in "${edited[@]}"; do
+  dest=$conf/$rel orig=$conf/$rel.littlepbx-orig
+  if [ ! -e "$dest" ]; then
+    if [ -e "$orig" ]; then mv "$orig" "$dest"; fi
+    continue
+  fi
+  sed "/$FS_DB_MARK_RE/d" "$dest" >"$stripped"
+  if [ -f "$orig" ] && cmp -s "$stripped" "$orig"; then
+    mv -f "$orig" "$dest"
+  else
+    if ! cmp -s "$stripped" "$dest"; then
+      cp -p "$dest" "$dest.littlepbx-new"
+      cat "$stripped" >"$dest.littlepbx-new"
+      mv -f "$dest.littlepbx-new" "$dest"
+    fi
+    if [ -e "$orig" ]; then
+      echo "fs-remove: note: $rel was changed since the install: only LittlePBX's line was removed; the file as it was before is kept as $rel.littlepbx-orig" >&2
+    fi
   fi
 done
 

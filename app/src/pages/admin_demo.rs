@@ -317,6 +317,7 @@ fn ManageOrg(key: RwSignal<String>, slug: String, on_change: Callback<()>) -> im
                             <dt>"Applied version"</dt><dd>{st.applied_version}</dd>
                             <dt>"Changes not applied"</dt><dd>{st.pending_changes}</dd>
                             <dt>"Last Apply"</dt><dd>{st.apply_job_state.clone().unwrap_or_else(|| "none".into())}</dd>
+                            <dt>"Phones registered"</dt><dd>{st.registered_phones.map_or_else(|| "unknown".to_owned(), |n| n.to_string())}</dd>
                             <dt>"FreeSWITCH commands pending"</dt><dd>{st.pending_freeswitch_commands}</dd>
                             {st.gateways.iter().map(|g| view! {
                                 <dt>"Gateway " {g.gateway.clone()}</dt><dd>{g.state.state.clone()}</dd>

@@ -6,6 +6,10 @@
 //! two setups alternate at each rate (`LPBX_STORM_RATES`, default 75,150,200,250,300,400
 //! REGISTERs/s), each run on a FreeSWITCH started afresh with no registrations.
 //!
+//! `LPBX_STORM_COMPARE=fs-db` compares FreeSWITCH's own database instead: both runs ask LittlePBX,
+//! one with FreeSWITCH's database in its SQLite files, one with it on a private MariaDB
+//! (`fs-install.sh --fs-db`), emptied before each run.
+//!
 //! `phones` plays the phones (one unique Contact each, digest per user, retransmitting like a
 //! phone). Per run: registrations that succeeded and
 //! failed, retransmissions, the achieved rate, p50/p95 of REGISTER-to-200 (both round trips),
@@ -37,6 +41,47 @@ fn now_ms() -> i64 {
 enum Setup {
     StaticXml,
     LittlePbx,
+    /// LittlePBX, and FreeSWITCH's database on MariaDB.
+    LittlePbxFsOnMariaDb,
+}
+
+/// The FreeSWITCH configured with `--fs-db`, and where its database lives.
+struct MariaDbFreeSwitch {
+    fs: FreeSwitch,
+    admin_url: String,
+}
+
+const STORM_FS_DATABASE: &str = "lpbx_storm_fs";
+
+impl MariaDbFreeSwitch {
+    async fn configure(tree: &std::path::Path, dir: &std::path::Path, ports: Ports) -> Self {
+        let admin_url = testkit::mariadb_admin_url().expect("MariaDB for the fs-db comparison");
+        let rest = admin_url.trim_start_matches("mysql://");
+        let (credentials, host_port) = rest.split_once('@').unwrap();
+        let (user, password) = credentials.split_once(':').unwrap();
+        let (host, port) = host_port.split_once(':').unwrap();
+        let dsn =
+            format!("mariadb://Server={host};Port={port};Database={STORM_FS_DATABASE};Uid={user};");
+        let fs = FreeSwitch::configure(tree, &dir.join("fs-db"), ports, Some((&dsn, password)))
+            .expect("FreeSWITCH configuration with --fs-db");
+        Self { fs, admin_url }
+    }
+
+    /// FreeSWITCH's database, empty: FreeSWITCH creates its tables when it starts.
+    async fn empty(&self) {
+        use sea_orm::ConnectionTrait;
+        let admin = sea_orm::Database::connect(self.admin_url.as_str())
+            .await
+            .unwrap();
+        admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS {STORM_FS_DATABASE}; CREATE DATABASE {STORM_FS_DATABASE} \
+                 CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            ))
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+    }
 }
 
 #[derive(Debug, Default)]
@@ -111,13 +156,15 @@ fn select_setup(fs: &FreeSwitch, setup: Setup, directory: &str) {
     let text = std::fs::read_to_string(&curl).unwrap();
     let (from, to) = match setup {
         Setup::StaticXml => ("bindings=\"directory|dialplan", "bindings=\"dialplan"),
-        Setup::LittlePbx => ("bindings=\"dialplan", "bindings=\"directory|dialplan"),
+        Setup::LittlePbx | Setup::LittlePbxFsOnMariaDb => {
+            ("bindings=\"dialplan", "bindings=\"directory|dialplan")
+        }
     };
     std::fs::write(&curl, text.replace(from, to)).unwrap();
     let file = fs.conf.join("directory/storm.xml");
     match setup {
         Setup::StaticXml => std::fs::write(file, directory).unwrap(),
-        Setup::LittlePbx => {
+        Setup::LittlePbx | Setup::LittlePbxFsOnMariaDb => {
             let _ = std::fs::remove_file(file);
         }
     }
@@ -149,6 +196,7 @@ fn registrations(fs: &FreeSwitch) -> u64 {
 /// What every storm runs on.
 struct Bench {
     fs: FreeSwitch,
+    fs_on_mariadb: Option<MariaDbFreeSwitch>,
     pbx: Pbx,
     ports: Ports,
     /// The static directory file (the users as LittlePBX answers them).
@@ -160,11 +208,21 @@ impl Bench {
     /// One storm at `rate` on a FreeSWITCH started afresh for `setup`.
     async fn storm(&mut self, setup: Setup, rate: usize) -> Run {
         self.fs.stop();
-        let _ = std::fs::remove_dir_all(self.fs.state.join("db"));
-        select_setup(&self.fs, setup, &self.directory);
-        self.fs.start().expect("FreeSWITCH starts");
+        if let Some(other) = &self.fs_on_mariadb {
+            other.fs.stop();
+        }
+        let fs = match (setup, &self.fs_on_mariadb) {
+            (Setup::LittlePbxFsOnMariaDb, Some(other)) => {
+                other.empty().await;
+                &other.fs
+            }
+            _ => &self.fs,
+        };
+        let _ = std::fs::remove_dir_all(fs.state.join("db"));
+        select_setup(fs, setup, &self.directory);
+        fs.start().expect("FreeSWITCH starts");
         std::thread::sleep(Duration::from_secs(2));
-        let fs_pid = freeswitch_pid(&self.fs);
+        let fs_pid = freeswitch_pid(fs);
         let pbx_pid = self.pbx.pid();
         let (fs_cpu, pbx_cpu) = (cpu_seconds(fs_pid), cpu_seconds(pbx_pid));
         let target = SocketAddr::from(([127, 0, 0, 1], self.ports.sip()));
@@ -180,10 +238,10 @@ impl Bench {
             ..Run::default()
         };
         run.freeswitch_cpu = (cpu_seconds(fs_pid) - fs_cpu) / seconds * 100.0;
-        if setup == Setup::LittlePbx {
+        if setup != Setup::StaticXml {
             run.littlepbx_cpu = Some((cpu_seconds(pbx_pid) - pbx_cpu) / seconds * 100.0);
         }
-        run.registered = registrations(&self.fs);
+        run.registered = registrations(fs);
         run
     }
 }
@@ -233,13 +291,19 @@ async fn main() {
     let database_url = format!("sqlite://{}?mode=rwc", dir.join("storm.db").display());
     seed(&database_url, orgs, extensions).await;
     let ports = Ports::pick().unwrap();
-    let fs = FreeSwitch::configure(&tree, &dir, ports).expect("FreeSWITCH configuration");
+    let fs = FreeSwitch::configure(&tree, &dir, ports, None).expect("FreeSWITCH configuration");
     // LPBX_STORM_LOG sets LittlePBX's log filter (its log is in the kept files).
     let log = std::env::var("LPBX_STORM_LOG").unwrap_or_else(|_| "warn".into());
     let pbx = Pbx::start(&dir, ports, 0, &database_url, &[("LITTLEPBX_LOG", &log)])
         .await
         .expect("LittlePBX starts");
     let directory = static_directory(ports.http(0), orgs, extensions).await;
+    let compare_fs_db = std::env::var("LPBX_STORM_COMPARE").is_ok_and(|v| v == "fs-db");
+    let fs_on_mariadb = if compare_fs_db {
+        Some(MariaDbFreeSwitch::configure(&tree, &dir, ports).await)
+    } else {
+        None
+    };
 
     println!("Registration storm: {users} users of {orgs} orgs registering from empty (REGISTER, 401, REGISTER with digest, 200), UDP on loopback");
     println!("columns: ok / failed, retransmissions, achieved rate, p50 and p95 ms (first REGISTER to 200), FreeSWITCH CPU (LittlePBX's own CPU), registrations FreeSWITCH holds afterwards");
@@ -256,11 +320,32 @@ async fn main() {
         .collect();
     let mut bench = Bench {
         fs,
+        fs_on_mariadb,
         pbx,
         ports,
         directory,
         phones: Arc::new(phones),
     };
+    if compare_fs_db {
+        println!("comparing FreeSWITCH's database in SQLite files with it on MariaDB; both ask LittlePBX for the users");
+        for rate in rates {
+            let mariadb = bench.storm(Setup::LittlePbxFsOnMariaDb, rate).await;
+            let sqlite = bench.storm(Setup::LittlePbx, rate).await;
+            println!("{rate:>4}/s FS db SQLite:  {}", row(&sqlite));
+            println!("{rate:>4}/s FS db MariaDB: {}", row(&mariadb));
+            println!(
+                "{rate:>4}/s ratio MariaDB/SQLite: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
+                mariadb.ok as f64 / sqlite.ok.max(1) as f64,
+                mariadb.achieved_rate / sqlite.achieved_rate.max(f64::MIN_POSITIVE),
+                mariadb.p95_ms / sqlite.p95_ms
+            );
+        }
+        bench.fs.stop();
+        if let Some(other) = &bench.fs_on_mariadb {
+            other.fs.stop();
+        }
+        return;
+    }
     for rate in rates {
         let ours = bench.storm(Setup::LittlePbx, rate).await;
         let baseline = bench.storm(Setup::StaticXml, rate).await;

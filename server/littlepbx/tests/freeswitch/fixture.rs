@@ -110,13 +110,24 @@ pub struct FreeSwitch {
     tree: PathBuf,
     pub conf: PathBuf,
     pub state: PathBuf,
-    running: bool,
+    running: std::sync::atomic::AtomicBool,
 }
 
 impl FreeSwitch {
     /// Makes the configuration: `fs-run init-conf` (FreeSWITCH's vanilla tree), then the
-    /// project's own `scripts/fs-install.sh` with the tier's ports and LittlePBX addresses.
-    pub fn configure(tree: &Path, root: &Path, ports: Ports) -> anyhow::Result<Self> {
+    /// project's own `scripts/fs-install.sh` with the tier's ports and LittlePBX addresses;
+    /// with `fs_db` (DSN without password, password) FreeSWITCH keeps its database there.
+    pub fn configure(
+        tree: &Path,
+        root: &Path,
+        ports: Ports,
+        fs_db: Option<(&str, &str)>,
+    ) -> anyhow::Result<Self> {
+        let fs_db_args = match fs_db {
+            Some((dsn, _)) => vec!["--fs-db".to_owned(), dsn.to_owned()],
+            None => Vec::new(),
+        };
+        let fs_db_password = fs_db.map(|(_, password)| password).unwrap_or_default();
         let conf = root.join("fs-conf");
         let state = root.join("fs-state");
         let (rtp_start, rtp_end) = ports.rtp();
@@ -146,7 +157,9 @@ impl FreeSwitch {
             .args(["--sip-port", &ports.sip().to_string()])
             .args(["--tls-port", &ports.tls().to_string()])
             .args(["--carrier-port", &ports.carrier().to_string()])
-            .args(["--esl-port", &ports.esl().to_string()]))
+            .args(["--esl-port", &ports.esl().to_string()])
+            .args(&fs_db_args)
+            .env("LITTLEPBX_FS_DB_PASSWORD", fs_db_password))
         .context("scripts/fs-install.sh")?;
         let esl_line = format!(
             "LITTLEPBX_FREESWITCH__ESL_ADDRESS=127.0.0.1:{}",
@@ -161,19 +174,20 @@ impl FreeSwitch {
             .arg("--check")
             .args(["--sip-port", &ports.sip().to_string()])
             .args(["--carrier-port", &ports.carrier().to_string()])
-            .args(["--esl-port", &ports.esl().to_string()]))
+            .args(["--esl-port", &ports.esl().to_string()])
+            .args(&fs_db_args))
         .context("scripts/fs-install.sh --check")?;
         Ok(Self {
             tree: tree.to_owned(),
             conf,
             state,
-            running: false,
+            running: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// Starts FreeSWITCH and waits until its profiles run (fs-run's own wait, 30 s at most). On
     /// failure the error carries the last lines of its log.
-    pub fn start(&mut self) -> anyhow::Result<()> {
+    pub fn start(&self) -> anyhow::Result<()> {
         let result = run(Command::new(self.tree.join("fs-run"))
             .arg("start")
             .arg("--conf")
@@ -181,14 +195,18 @@ impl FreeSwitch {
             .arg("--state")
             .arg(&self.state)
             .args(["--timeout", "30"]));
-        self.running = true;
+        self.running
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         result
             .map(|_| ())
             .with_context(|| format!("FreeSWITCH did not start\n{}", self.log_tail(30)))
     }
 
-    pub fn stop(&mut self) {
-        if self.running {
+    pub fn stop(&self) {
+        if self
+            .running
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
             let _ = Command::new(self.tree.join("fs-run"))
                 .arg("stop")
                 .arg("--state")
@@ -196,7 +214,6 @@ impl FreeSwitch {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
-            self.running = false;
         }
     }
 

@@ -6,12 +6,14 @@
 //! (`sofia status`, `show calls`, `acl`, `limit_usage`, `local_stream`, its log), not exit codes
 //! alone. The tests share one FreeSWITCH and run one after another, in the order listed: first on
 //! SQLite, then the Apply and trunk scenarios once more on MariaDB (LittlePBX and FreeSWITCH are
-//! restarted for it), with two LittlePBX instances on one database.
+//! restarted for it), with two LittlePBX instances on one database; last with FreeSWITCH's own
+//! database on that MariaDB too (`fs-install.sh --fs-db`).
 //!
 //! Where the FreeSWITCH tree (`../shared/freeswitch`, or `LITTLEPBX_FREESWITCH_DIR`) or `sipp`
 //! is missing the tier is skipped with one line; with `CI=true` that fails the run.
 
 mod fixture;
+mod fs_database;
 mod holes;
 mod scenarios;
 mod sipp;

@@ -10,6 +10,7 @@ use anyhow::{ensure, Context};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::fs_database::*;
 use crate::holes::*;
 use crate::sipp::{self, Account, Answer, Call, Outcome, Running};
 use crate::world::{Backend, Env, Org};
@@ -55,6 +56,11 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         // Last: it kills and restarts both instances.
         scenario!(registrations_go_on_when_either_instance_is_killed),
     ];
+    let fs_on_mariadb = [
+        scenario!(registrations_land_in_mariadb_and_each_org_sees_only_its_own),
+        scenario!(registrations_survive_a_freeswitch_restart_and_go_with_flush_or_unregister),
+        scenario!(calls_stay_up_while_mariadb_does_not_answer_and_littlepbx_says_so),
+    ];
     let named = |prefix: &str, backend, list: &[(&str, Scenario)]| {
         list.iter()
             .map(|(name, f)| (format!("{prefix}::{name}"), backend, *f))
@@ -62,6 +68,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
     };
     let mut all = named("sqlite", Backend::Sqlite, &sqlite);
     all.extend(named("mariadb", Backend::MariaDb, &mariadb));
+    all.extend(named("fs_on_mariadb", Backend::FsOnMariaDb, &fs_on_mariadb));
     all
 }
 
@@ -810,7 +817,9 @@ impl Phones {
     }
 }
 
-fn lock_pbx(env: &Env) -> anyhow::Result<std::sync::MutexGuard<'_, Vec<crate::fixture::Pbx>>> {
+pub(crate) fn lock_pbx(
+    env: &Env,
+) -> anyhow::Result<std::sync::MutexGuard<'_, Vec<crate::fixture::Pbx>>> {
     env.pbx.lock().map_err(|_| anyhow::anyhow!("lock"))
 }
 

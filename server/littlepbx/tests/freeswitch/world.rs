@@ -17,6 +17,8 @@ use crate::sipp;
 pub enum Backend {
     Sqlite,
     MariaDb,
+    /// LittlePBX on MariaDB, and FreeSWITCH's own database there too (`--fs-db`).
+    FsOnMariaDb,
 }
 
 pub const ADMIN_PASSWORD: &str = "tier-admin-password";
@@ -59,6 +61,8 @@ pub struct Env {
     /// LittlePBX instances; [0] is the one FreeSWITCH asks first.
     pub pbx: Mutex<Vec<Pbx>>,
     _db: Option<testkit::TestDb>,
+    /// The databases of [`Backend::FsOnMariaDb`].
+    pub fs_db: Option<crate::fs_database::FsDatabases>,
 }
 
 impl Env {
@@ -102,11 +106,18 @@ impl Env {
         ports: Ports,
     ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&root)?;
+        let mut fs_db = None;
         let (database_url, db) = match backend {
             Backend::Sqlite => (
                 format!("sqlite://{}?mode=rwc", root.join("littlepbx.db").display()),
                 None,
             ),
+            Backend::FsOnMariaDb => {
+                let databases = crate::fs_database::FsDatabases::create()?;
+                let url = databases.littlepbx_url.clone();
+                fs_db = Some(databases);
+                (url, None)
+            }
             Backend::MariaDb => {
                 let db = testkit::TestDb::mariadb().await.context(
                     "MariaDB is not available (install mariadb-server, or set LITTLEPBX_TEST_MYSQL_URL)",
@@ -120,17 +131,25 @@ impl Env {
         let poll = match backend {
             Backend::Sqlite => "500",
             Backend::MariaDb => "3000",
+            Backend::FsOnMariaDb => "500",
         };
-        let pbx = Pbx::start(
+        let mut extra = vec![("LITTLEPBX_XML_CACHE_POLL_MS", poll)];
+        if let Some(databases) = &fs_db {
+            extra.push((
+                "LITTLEPBX_FREESWITCH__DB_URL",
+                databases.reader_url.as_str(),
+            ));
+        }
+        let pbx = Pbx::start(&root, ports, 0, &database_url, &extra).await?;
+        let provider = Provider::new(ports.http(0), &key);
+        let fs = FreeSwitch::configure(
+            &tree,
             &root,
             ports,
-            0,
-            &database_url,
-            &[("LITTLEPBX_XML_CACHE_POLL_MS", poll)],
-        )
-        .await?;
-        let provider = Provider::new(ports.http(0), &key);
-        let mut fs = FreeSwitch::configure(&tree, &root, ports)?;
+            fs_db
+                .as_ref()
+                .map(|d| (d.dsn.as_str(), d.password.as_str())),
+        )?;
         fs.start()?;
         let acme = create_org(
             &provider,
@@ -172,6 +191,7 @@ impl Env {
             globex,
             pbx: Mutex::new(vec![pbx]),
             _db: db,
+            fs_db,
         })
     }
 }

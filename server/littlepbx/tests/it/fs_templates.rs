@@ -191,7 +191,19 @@ const VANILLA: &[(&str, &str)] = &[
         r#"<configuration name="switch.conf" description="Core Configuration">
   <settings>
     <param name="max-sessions" value="1000"/>
+    <!-- <param name="core-db-dsn" value="mariadb://Server=localhost;Database=freeswitch;Uid=freeswitch;Pwd=pass;" /> -->
   </settings>
+</configuration>
+"#,
+    ),
+    (
+        "autoload_configs/pre_load_modules.conf.xml",
+        r#"<configuration name="pre_load_modules.conf" description="Modules">
+  <modules>
+    <!-- Databases -->
+    <!-- <load module="mod_mariadb"/> -->
+    <load module="mod_pgsql"/>
+  </modules>
 </configuration>
 "#,
     ),
@@ -423,6 +435,7 @@ fn run(name: &str, args: &[&str]) -> Output {
         .args(args)
         .env_remove("LITTLEPBX_FREESWITCH__HTTP_PASSWORD")
         .env_remove("LITTLEPBX_FREESWITCH__ESL_PASSWORD")
+        .env_remove("LITTLEPBX_FS_DB_PASSWORD")
         .output()
         .expect("run script")
 }
@@ -1556,4 +1569,447 @@ fn ports_are_options_kept_on_reinstall_and_checked() {
         std::fs::write(&esl, good).expect("write");
         ok(check(conf));
     }
+}
+
+/// `fs-install.sh` run with FreeSWITCH's database options (and the password from the
+/// environment unless `password` is `None`).
+fn install_fs_db(conf: &Path, extra: &[&str], password: Option<&str>) -> Output {
+    let mut command = Command::new("bash");
+    command
+        .arg(script("fs-install.sh"))
+        .args(["--fs-conf-dir", conf.to_str().expect("path")])
+        .args(["--url", URL, "--user", USER, "--password", NASTY_PASSWORD])
+        .args(extra)
+        .env_remove("LITTLEPBX_FREESWITCH__ESL_PASSWORD")
+        .env_remove("LITTLEPBX_FS_DB_PASSWORD");
+    if let Some(password) = password {
+        command.env("LITTLEPBX_FS_DB_PASSWORD", password);
+    }
+    command.output().expect("run")
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// The uncommented `core-db-dsn` values of switch.conf.xml.
+fn core_db_dsns(conf: &Path) -> Vec<String> {
+    parse_xml(&conf.join("autoload_configs/switch.conf.xml")).params("core-db-dsn")
+}
+
+fn loads_mariadb_first(conf: &Path) -> bool {
+    let pre = parse_xml(&conf.join("autoload_configs/pre_load_modules.conf.xml"));
+    pre.find_all("load")
+        .iter()
+        .any(|l| l.attr("module") == Some("mod_mariadb"))
+}
+
+const FS_DSN: &str = "mariadb://Server=db.internal;Port=3306;Database=freeswitch;Uid=freeswitch;";
+const SWITCH_CONF: &str = "autoload_configs/switch.conf.xml";
+
+/// The files holding FreeSWITCH's database DSN (and so its password).
+const DSN_FILES: [&str; 3] = [
+    "sip_profiles/internal.xml",
+    "sip_profiles/external.xml",
+    SWITCH_CONF,
+];
+
+/// What the install printed on standard output: only the settings LittlePBX needs, never the
+/// database password.
+fn assert_stdout_clean(out: &Output, password: &str) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(password), "{}", text(out));
+    for line in stdout.lines() {
+        let key = line.split_once('=').map(|(k, _)| k).unwrap_or(line);
+        assert!(
+            [
+                "LITTLEPBX_FREESWITCH__ESL_ADDRESS",
+                "LITTLEPBX_FREESWITCH__SIP_PORT",
+                "LITTLEPBX_FREESWITCH__SIP_TLS_PORT",
+                "LITTLEPBX_FREESWITCH__ESL_PASSWORD",
+            ]
+            .contains(&key),
+            "unexpected stdout line {line}"
+        );
+    }
+}
+
+fn vanilla_text(rel: &str) -> &'static str {
+    VANILLA
+        .iter()
+        .find(|(p, _)| *p == rel)
+        .unwrap_or_else(|| panic!("no vanilla {rel}"))
+        .1
+}
+
+#[test]
+fn freeswitchs_database_goes_into_three_places_kept_checked_and_removed() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let vanilla = snapshot(conf);
+    ok(install(conf, &[]));
+    assert!(!loads_mariadb_first(conf), "no database, no mod_mariadb");
+    assert!(core_db_dsns(conf).is_empty());
+    assert!(profile(conf, "internal").params("odbc-dsn").is_empty());
+    // The vanilla pre-load list (mod_pgsql) is replaced, kept as .littlepbx-orig.
+    assert_eq!(
+        std::fs::read_to_string(
+            conf.join("autoload_configs/pre_load_modules.conf.xml.littlepbx-orig")
+        )
+        .expect("original kept"),
+        vanilla_text("autoload_configs/pre_load_modules.conf.xml")
+    );
+    // switch.conf.xml is FreeSWITCH's own: untouched without a database.
+    assert_eq!(
+        std::fs::read_to_string(conf.join(SWITCH_CONF)).expect("read"),
+        vanilla_text(SWITCH_CONF)
+    );
+    if validator_available() {
+        ok(check(conf));
+    }
+
+    let out = ok(install_fs_db(conf, &["--fs-db", FS_DSN], Some("s3cret-pw")));
+    assert_stdout_clean(&out, "s3cret-pw");
+    assert!(text(&out).contains("restart"), "{}", text(&out));
+    let full = format!("{FS_DSN}Pwd=s3cret-pw;");
+    assert!(loads_mariadb_first(conf));
+    assert_eq!(core_db_dsns(conf), std::slice::from_ref(&full));
+    for name in ["internal", "external"] {
+        assert_eq!(
+            profile(conf, name).params("odbc-dsn"),
+            std::slice::from_ref(&full),
+            "{name}"
+        );
+    }
+    // One line right after <settings>, the rest of FreeSWITCH's file as it was.
+    let switch_text = std::fs::read_to_string(conf.join(SWITCH_CONF)).expect("read");
+    let ours = format!(
+        "    <param name=\"core-db-dsn\" value=\"{full}\"/> \
+         <!-- LittlePBX: FreeSWITCH database (fs-install.sh fs-db) -->\n"
+    );
+    assert_eq!(
+        switch_text,
+        vanilla_text(SWITCH_CONF).replacen("  <settings>\n", &format!("  <settings>\n{ours}"), 1)
+    );
+    for rel in DSN_FILES {
+        assert_eq!(mode(&conf.join(rel)), 0o640, "{rel}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(conf.join(format!("{SWITCH_CONF}.littlepbx-orig")))
+            .expect("original kept"),
+        vanilla_text(SWITCH_CONF)
+    );
+    let with_db = snapshot(conf);
+    // Again alike, and a run without the option keeps it (even with another password in the
+    // environment: only --fs-db changes the database).
+    ok(install_fs_db(conf, &["--fs-db", FS_DSN], Some("s3cret-pw")));
+    assert_same_tree(&with_db, &snapshot(conf), "second identical run");
+    ok(install(conf, &[]));
+    assert_same_tree(&with_db, &snapshot(conf), "a run without --fs-db");
+    ok(install_fs_db(conf, &[], Some("another")));
+    assert_same_tree(&with_db, &snapshot(conf), "a run without --fs-db, env set");
+    for rel in DSN_FILES {
+        assert_eq!(mode(&conf.join(rel)), 0o640, "{rel}");
+    }
+
+    if validator_available() {
+        ok(check(conf));
+        let check_with = |dsn: &str| {
+            run(
+                "fs-install.sh",
+                &[
+                    "--fs-conf-dir",
+                    conf.to_str().expect("path"),
+                    "--check",
+                    "--fs-db",
+                    dsn,
+                ],
+            )
+        };
+        ok(check_with(FS_DSN));
+        // The same place in another order, with a password and without the default port.
+        ok(check_with(
+            "mariadb://Uid=freeswitch;Database=freeswitch;Server=db.internal;Pwd=whatever;",
+        ));
+        for other in [
+            "mariadb://Server=db.internal;Database=other;Uid=freeswitch;",
+            "mariadb://Server=db.internal;Port=3307;Database=freeswitch;Uid=freeswitch;",
+            "mariadb://Server=elsewhere;Database=freeswitch;Uid=freeswitch;",
+            "mariadb://Server=db.internal;Database=freeswitch;Uid=root;",
+            "none",
+        ] {
+            let out = check_with(other);
+            assert!(!out.status.success(), "{other}: {}", text(&out));
+        }
+
+        // --check finds each place missing or opened.
+        let switch = conf.join(SWITCH_CONF);
+        let without_core: String = switch_text
+            .lines()
+            .filter(|l| !l.contains("core-db-dsn\" value=\"mariadb"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(&switch, &without_core).expect("write");
+        let broken = check(conf);
+        assert!(
+            !broken.status.success() && text(&broken).contains("core-db-dsn"),
+            "{}",
+            text(&broken)
+        );
+        // Twice is as wrong as missing.
+        std::fs::write(
+            &switch,
+            switch_text.replacen(&ours, &format!("{ours}{ours}"), 1),
+        )
+        .expect("write");
+        assert!(!check(conf).status.success(), "two core-db-dsn lines");
+        std::fs::write(&switch, &switch_text).expect("write");
+        let pre = conf.join("autoload_configs/pre_load_modules.conf.xml");
+        let pre_text = std::fs::read_to_string(&pre).expect("read");
+        std::fs::write(&pre, pre_text.replace("<load module=\"mod_mariadb\"/>", ""))
+            .expect("write");
+        let broken = check(conf);
+        assert!(
+            !broken.status.success() && text(&broken).contains("mod_mariadb"),
+            "{}",
+            text(&broken)
+        );
+        std::fs::write(&pre, &pre_text).expect("write");
+        let external = conf.join("sip_profiles/external.xml");
+        let external_text = std::fs::read_to_string(&external).expect("read");
+        std::fs::write(&external, external_text.replace("s3cret-pw", "other-pw")).expect("write");
+        let broken = check(conf);
+        assert!(
+            !broken.status.success() && text(&broken).contains("external.xml"),
+            "{}",
+            text(&broken)
+        );
+        std::fs::write(&external, &external_text).expect("write");
+        for rel in DSN_FILES {
+            let path = conf.join(rel);
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .expect("chmod");
+            let broken = check(conf);
+            assert!(
+                !broken.status.success() && text(&broken).contains("readable by everyone"),
+                "{rel}: {}",
+                text(&broken)
+            );
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o640))
+                .expect("chmod");
+        }
+        ok(check(conf));
+    }
+
+    // none: back to SQLite; switch.conf.xml is FreeSWITCH's own file again, byte for byte.
+    ok(install_fs_db(conf, &["--fs-db", "none"], None));
+    assert!(!loads_mariadb_first(conf));
+    assert!(core_db_dsns(conf).is_empty());
+    for name in ["internal", "external"] {
+        assert!(profile(conf, name).params("odbc-dsn").is_empty(), "{name}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(conf.join(SWITCH_CONF)).expect("read"),
+        vanilla_text(SWITCH_CONF)
+    );
+    assert!(!conf.join(format!("{SWITCH_CONF}.littlepbx-orig")).exists());
+    let state = std::fs::read_to_string(conf.join(".littlepbx-backup/state")).expect("state");
+    assert!(!state.contains("edited"), "{state}");
+    if validator_available() {
+        ok(check(conf));
+        // A core-db-dsn line of LittlePBX's left without the profiles' odbc-dsn is found.
+        std::fs::write(conf.join(SWITCH_CONF), &switch_text).expect("write");
+        let half = check(conf);
+        assert!(
+            !half.status.success() && text(&half).contains("core-db-dsn"),
+            "{}",
+            text(&half)
+        );
+        std::fs::write(conf.join(SWITCH_CONF), vanilla_text(SWITCH_CONF)).expect("write");
+        ok(check(conf));
+    }
+
+    // The password from a file (its first line); then fs-remove restores the vanilla tree byte
+    // for byte, switch.conf.xml and pre_load_modules.conf.xml included.
+    let secrets = tempfile::tempdir().expect("temp dir");
+    let file = secrets.path().join("fs-db-password");
+    std::fs::write(&file, "from-file\nsecond line\n").expect("write");
+    let out = ok(install_fs_db(
+        conf,
+        &[
+            "--fs-db",
+            FS_DSN,
+            "--fs-db-password-file",
+            file.to_str().expect("path"),
+        ],
+        None,
+    ));
+    assert_stdout_clean(&out, "from-file");
+    assert_eq!(core_db_dsns(conf), [format!("{FS_DSN}Pwd=from-file;")]);
+    assert_eq!(
+        profile(conf, "external").params("odbc-dsn"),
+        [format!("{FS_DSN}Pwd=from-file;")]
+    );
+    // A Pwd= on the command line works, with a warning; Pwd= always ends the DSN.
+    let out = ok(install_fs_db(
+        conf,
+        &[
+            "--fs-db",
+            "mariadb://Server=db.internal;Pwd=inline-pw;Port=3306;Database=freeswitch;Uid=freeswitch",
+        ],
+        None,
+    ));
+    assert!(
+        text(&out).contains("visible to other users"),
+        "{}",
+        text(&out)
+    );
+    assert_stdout_clean(&out, "inline-pw");
+    assert_eq!(core_db_dsns(conf), [format!("{FS_DSN}Pwd=inline-pw;")]);
+    ok(remove(conf));
+    assert_same_tree(&vanilla, &snapshot(conf), "after fs-remove");
+}
+
+#[test]
+fn a_bad_database_option_is_refused_and_nothing_is_touched() {
+    let tree = vanilla_tree();
+    let conf = tree.path();
+    let password_file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(password_file.path(), "pw\n").expect("write");
+    let password_file = password_file.path().to_str().expect("path").to_owned();
+    for installed in [false, true] {
+        if installed {
+            ok(install(conf, &[]));
+        }
+        let before = snapshot(conf);
+        let cases: Vec<(&str, Vec<&str>, Option<&str>)> = vec![
+            (
+                "not mariadb",
+                vec!["--fs-db", "mysql://Server=db;Database=fs;Uid=fs;"],
+                Some("pw"),
+            ),
+            (
+                "no Uid",
+                vec!["--fs-db", "mariadb://Server=db;Database=fs;"],
+                Some("pw"),
+            ),
+            (
+                "no Server",
+                vec!["--fs-db", "mariadb://Database=fs;Uid=fs;"],
+                Some("pw"),
+            ),
+            (
+                "a quote",
+                vec!["--fs-db", "mariadb://Server=db;Database=fs;Uid=f\"s;"],
+                Some("pw"),
+            ),
+            (
+                "a $",
+                vec!["--fs-db", "mariadb://Server=db;Database=fs;Uid=$${x};"],
+                Some("pw"),
+            ),
+            (
+                "an @",
+                vec!["--fs-db", "mariadb://Server=db;Database=fs;Uid=a@b;"],
+                Some("pw"),
+            ),
+            (
+                "a <",
+                vec!["--fs-db", "mariadb://Server=db<;Database=fs;Uid=fs;"],
+                Some("pw"),
+            ),
+            (
+                "a newline",
+                vec!["--fs-db", "mariadb://Server=db;Database=fs;Uid=fs\n;"],
+                Some("pw"),
+            ),
+            (
+                "an = in a value",
+                vec!["--fs-db", "mariadb://Server=db;Database=f=s;Uid=fs;"],
+                Some("pw"),
+            ),
+            (
+                "a key twice",
+                vec![
+                    "--fs-db",
+                    "mariadb://Server=db;Database=fs;Uid=fs;Server=x;",
+                ],
+                Some("pw"),
+            ),
+            (
+                "a bad port",
+                vec![
+                    "--fs-db",
+                    "mariadb://Server=db;Database=fs;Uid=fs;Port=70000;",
+                ],
+                Some("pw"),
+            ),
+            (
+                "an unknown key",
+                vec!["--fs-db", "mariadb://Server=db;Database=fs;Uid=fs;Flags=1;"],
+                Some("pw"),
+            ),
+            ("no password", vec!["--fs-db", FS_DSN], None),
+            ("an empty password", vec!["--fs-db", FS_DSN], Some("")),
+            (
+                "; in the password",
+                vec!["--fs-db", FS_DSN],
+                Some("with;semicolon"),
+            ),
+            (
+                "$ in the password",
+                vec!["--fs-db", FS_DSN],
+                Some("pa$${x}"),
+            ),
+            (
+                "& in the password",
+                vec!["--fs-db", FS_DSN],
+                Some("amp&lt;"),
+            ),
+            (
+                "a password twice",
+                vec![
+                    "--fs-db",
+                    "mariadb://Server=db;Database=fs;Uid=fs;Pwd=x;",
+                    "--fs-db-password-file",
+                    &password_file,
+                ],
+                None,
+            ),
+            (
+                "a missing password file",
+                vec![
+                    "--fs-db",
+                    FS_DSN,
+                    "--fs-db-password-file",
+                    "/nonexistent/pw",
+                ],
+                None,
+            ),
+            (
+                "a password file without --fs-db",
+                vec!["--fs-db-password-file", &password_file],
+                None,
+            ),
+        ];
+        for (what, args, password) in cases {
+            let out = install_fs_db(conf, &args, password);
+            assert_eq!(out.status.code(), Some(2), "{what}: {}", text(&out));
+            assert!(out.stdout.is_empty(), "{what}: {}", text(&out));
+            assert_same_tree(&before, &snapshot(conf), what);
+        }
+    }
+    // A password missing entirely names both ways to give it.
+    let out = install_fs_db(conf, &["--fs-db", FS_DSN], None);
+    assert!(
+        text(&out).contains("LITTLEPBX_FS_DB_PASSWORD")
+            && text(&out).contains("--fs-db-password-file"),
+        "{}",
+        text(&out)
+    );
 }
