@@ -533,10 +533,12 @@ db_test!(provider_status_shows_what_waits, |url: String| async move {
     api.create_org("acme").await;
     let status = api.get("/orgs/acme/status").await;
     assert_eq!(status.status, 200, "{}", status.text);
+    // No FreeSWITCH here (no event socket, no FreeSWITCH database): registrations are unknown.
     assert_eq!(
         status.json,
         json!({"slug": "acme", "status": "active", "applied_version": 1, "pending_changes": 0,
-               "apply_job_state": null, "gateways": [], "pending_freeswitch_commands": 0})
+               "apply_job_state": null, "gateways": [], "registered_phones": null,
+               "pending_freeswitch_commands": 0})
     );
 
     let store = app.state.store();
