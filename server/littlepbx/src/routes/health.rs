@@ -54,8 +54,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz))
 }
 
-/// How long the migration count may take before the database counts as slow.
-const MIGRATIONS_DEADLINE: Duration = Duration::from_millis(500);
+/// How long the migration count (or FreeSWITCH's database's ping) may take before the database
+/// counts as slow.
+const QUERY_DEADLINE: Duration = Duration::from_millis(500);
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let database = database_health(&state).await;
@@ -92,17 +93,14 @@ async fn freeswitch_database_health(state: &AppState) -> String {
     let Some(db) = state.freeswitch_db() else {
         return "not configured".to_owned();
     };
-    match tokio::time::timeout(MIGRATIONS_DEADLINE, db.ping()).await {
+    match tokio::time::timeout(QUERY_DEADLINE, db.ping()).await {
         Ok(Ok(())) => "up".to_owned(),
         Ok(Err(err)) if err.is_unavailable() => "down: it cannot be reached".to_owned(),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "health check: FreeSWITCH's database");
             "down: it refused the query (see LittlePBX's log)".to_owned()
         }
-        Err(_) => format!(
-            "down: no answer within {} ms",
-            MIGRATIONS_DEADLINE.as_millis()
-        ),
+        Err(_) => format!("down: no answer within {} ms", QUERY_DEADLINE.as_millis()),
     }
 }
 
@@ -127,7 +125,7 @@ async fn database_health(state: &AppState) -> DatabaseHealth {
         error: current.problem(),
     };
     if health.reachable {
-        match tokio::time::timeout(MIGRATIONS_DEADLINE, store.pending_migrations()).await {
+        match tokio::time::timeout(QUERY_DEADLINE, store.pending_migrations()).await {
             Ok(Ok(pending)) => health.pending_migrations = Some(pending),
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "health check: reading the migrations");
@@ -136,7 +134,7 @@ async fn database_health(state: &AppState) -> DatabaseHealth {
             Err(_) => {
                 health.error = Some(format!(
                     "the database did not list its migrations within {} ms",
-                    MIGRATIONS_DEADLINE.as_millis()
+                    QUERY_DEADLINE.as_millis()
                 ));
             }
         }

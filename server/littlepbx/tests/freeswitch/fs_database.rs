@@ -208,6 +208,26 @@ pub async fn registrations_land_in_mariadb_and_each_org_sees_only_its_own(
         rows.values().sum::<usize>() == 3,
         "only the three phones: {rows:?}"
     );
+    // An attacker's phone cannot put a row under another org's domain: acme's credentials in
+    // globex's domain, and globex's password for acme's 102, are refused and write nothing.
+    let port = crate::scenarios::caller_port(&env, 1);
+    let foreign = sipp::Account {
+        domain: env.globex.domain.clone(),
+        ..env.acme.account("102")
+    };
+    let crossed = sipp::Account {
+        password: env.globex.account("102").password,
+        ..env.acme.account("102")
+    };
+    for (what, account) in [("foreign domain", foreign), ("crossed password", crossed)] {
+        let outcome = sipp::register(&account, env.target(), port, 600)?;
+        ensure!(outcome.final_code != Some(200), "{what}: {outcome:?}");
+    }
+    let after = table_rows(&env).await?;
+    ensure!(
+        after == rows,
+        "refused REGISTERs changed the table: {after:?}"
+    );
     // FreeSWITCH's core tables are there too (core-db-dsn).
     let db = admin(&env).await?;
     let tables = db
