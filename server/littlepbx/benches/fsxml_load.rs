@@ -4,7 +4,7 @@
 //! `scripts/bench-fsxml.sh` (installs nginx and wrk) runs it. It seeds `LPBX_BENCH_ORGS` orgs
 //! (default 10,000) of `LPBX_BENCH_EXTENSIONS` extensions (default 100) into a fresh SQLite file,
 //! starts the release `littlepbx serve`, and replays the captured FreeSWITCH requests
-//! (../fsxml/tests/fixtures): REGISTER `sip_auth` and call routing `dialplan`, half and half, each
+//! (../freeswitch/tests/fixtures): REGISTER `sip_auth` and call routing `dialplan`, half and half, each
 //! for a random org and extension. wrk measures the maximum rate of both servers, then ours at
 //! half that rate for latency; the server's resident memory is read from /proc.
 

@@ -1,7 +1,7 @@
 //! Start-up and shutdown: database, migrations, snapshot, state, router, listener.
 //!
 //! The server starts even when its database does not answer: it then serves FreeSWITCH from
-//! the local snapshot file (`crate::snapshot_file`), answers the APIs with 503, and migrates
+//! the local snapshot file (`engine::snapshot_file`), answers the APIs with 503, and migrates
 //! and starts its database work (Apply jobs, FreeSWITCH commands, call-record retention) as
 //! soon as the database answers.
 
@@ -12,11 +12,12 @@ use anyhow::Context;
 use store::freeswitch_db::FreeSwitchDb;
 use tokio::net::TcpListener;
 
-use crate::config::{ensure_secrets, Config};
-use crate::routes;
-use crate::secrets::SecretBox;
-use crate::snapshot_file::SnapshotError;
-use crate::state::AppState;
+use engine::config::{ensure_secrets, Config};
+use engine::secrets::SecretBox;
+use engine::snapshot_file::SnapshotError;
+use engine::Engine;
+use web::routes;
+use web::AppState;
 
 /// How long start-up waits for the database's first answer, then for the migrations, before
 /// serving from the snapshot file.
@@ -68,9 +69,9 @@ impl Application {
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state;
-        tokio::spawn(crate::database::run_probe(state.clone()));
-        tokio::spawn(crate::xml_cache::run_refresher(state.clone()));
-        let jobs = tokio::spawn(run_database_work(state.clone()));
+        tokio::spawn(engine::database::run_probe(state.engine().clone()));
+        tokio::spawn(engine::xml_cache::run_refresher(state.engine().clone()));
+        let jobs = tokio::spawn(run_database_work(state.engine().clone()));
         let router = routes::router(state.clone());
         let stopping = state.clone();
         let server = axum::serve(
@@ -106,17 +107,17 @@ impl Application {
 
 /// Migrates when the database answers (at once when start-up did), then runs the work that
 /// needs it; returns when the server stops.
-async fn run_database_work(state: AppState) {
+async fn run_database_work(state: Engine) {
     // Start-up migrated already unless the database did not answer then.
     if !state.database().current().is_up() {
         tokio::select! {
-            () = crate::database::migrate_until_done(&state) => {}
+            () = engine::database::migrate_until_done(&state) => {}
             () = state.shutting_down() => return,
         }
     }
-    tokio::spawn(crate::freeswitch::run_command_delivery(state.clone()));
-    tokio::spawn(crate::cdr::run_retention(state.clone()));
-    crate::jobs::run(state).await;
+    tokio::spawn(engine::fs_socket::run_command_delivery(state.clone()));
+    tokio::spawn(calls::cdr::run_retention(state.clone()));
+    engine::jobs::run(state).await;
 }
 
 /// Resolves on SIGTERM or SIGINT.
@@ -157,9 +158,15 @@ async fn start_state(config: Config) -> anyhow::Result<AppState> {
         .await
         .context("opening the database")?;
     let secret_box = SecretBox::new(config.secret_key.expose())?;
-    let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
+    let freeswitch = engine::fs_socket::FreeSwitch::start(&config);
     let freeswitch_db = freeswitch_db(&config).await?;
-    let state = AppState::new(config, store, secret_box, freeswitch, freeswitch_db);
+    let state = AppState::new(Engine::new(
+        config,
+        store,
+        secret_box,
+        freeswitch,
+        freeswitch_db,
+    ));
     let snapshot = snapshot_file_epoch(&state);
     // One probe first: a database that is down is known within a second, and the snapshot
     // is served without waiting for the migrations' longer deadline.
@@ -196,7 +203,7 @@ async fn start_state(config: Config) -> anyhow::Result<AppState> {
 
 /// The epoch of the snapshot file, or `None` with a log line saying why it is not used.
 fn snapshot_file_epoch(state: &AppState) -> Option<i64> {
-    let file = crate::xml_cache::snapshot_file(state.config());
+    let file = engine::xml_cache::snapshot_file(state.config());
     match file.epoch() {
         Ok(epoch) => Some(epoch),
         Err(SnapshotError::Missing) => None,
@@ -207,7 +214,7 @@ fn snapshot_file_epoch(state: &AppState) -> Option<i64> {
     }
 }
 
-fn ignoring_snapshot_file(file: &crate::snapshot_file::SnapshotFile, why: &SnapshotError) {
+fn ignoring_snapshot_file(file: &engine::snapshot_file::SnapshotFile, why: &SnapshotError) {
     tracing::warn!(file = %file.path().display(), reason = %why, "ignoring the snapshot file");
 }
 
@@ -216,7 +223,7 @@ fn ignoring_snapshot_file(file: &crate::snapshot_file::SnapshotFile, why: &Snaps
 async fn serve_snapshot(state: &AppState) -> bool {
     let state = state.clone();
     let served = tokio::task::spawn_blocking(move || {
-        let file = crate::xml_cache::snapshot_file(state.config());
+        let file = engine::xml_cache::snapshot_file(state.config());
         let served = state
             .xml_cache()
             .serve_snapshot(state.config(), state.secret_box(), &file);
@@ -262,9 +269,15 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         .await
         .context("running database migrations")?;
     let secret_box = SecretBox::new(config.secret_key.expose())?;
-    let freeswitch = crate::freeswitch::FreeSwitch::start(&config);
+    let freeswitch = engine::fs_socket::FreeSwitch::start(&config);
     let freeswitch_db = freeswitch_db(&config).await?;
-    let state = AppState::new(config, store, secret_box, freeswitch, freeswitch_db);
+    let state = AppState::new(Engine::new(
+        config,
+        store,
+        secret_box,
+        freeswitch,
+        freeswitch_db,
+    ));
     state.database().set_up();
     Ok(state)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use littlepbx::config::{ensure_secrets, Config};
+use engine::config::{ensure_secrets, Config};
 use littlepbx::{app, seed, Application};
 
 /// mimalloc instead of glibc's malloc: the XML cache keeps every org's view in memory, and
@@ -111,7 +111,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             ensure_secrets(&mut config)?;
             let state = app::open_state(config).await?;
-            let created = seed::create_api_key(&state, &name, org.as_deref()).await?;
+            let created = engine::services::create_api_key(&state, &name, org.as_deref()).await?;
             println!("{}", serde_json::to_string_pretty(&created)?);
             eprintln!("Keep this key now: it is not stored and cannot be shown again.");
             Ok(())

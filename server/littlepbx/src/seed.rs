@@ -6,7 +6,6 @@
 //! replaces the previous demo key, so it can be run any number of times.
 
 use anyhow::Context;
-use api_types::provider::ApiKeyCreated;
 use domain::{
     CallFlow, CompanyName, DisplayName, Email, Extension, ExtensionNumber, NoAnswer, OrgSlug,
     RingSeconds, SipDomain, VoicemailPin, E164,
@@ -16,9 +15,9 @@ use store::admins::AdminCredential;
 use store::orgs::OrgLimits;
 use store::OrgId;
 
-use crate::secrets;
-use crate::services;
-use crate::state::AppState;
+use engine::secrets;
+use engine::services;
+use web::AppState;
 
 pub const DEMO_SLUG: &str = "acme";
 pub const DEMO_DID: &str = "+15550100100";
@@ -230,39 +229,7 @@ async fn replace_demo_key(state: &AppState) -> anyhow::Result<String> {
             state.store().delete_api_key(key.id).await?;
         }
     }
-    Ok(create_api_key(state, DEMO_KEY_NAME, None).await?.key)
-}
-
-/// Creates a provider API key (`lpbx_` + 43 random characters); only its SHA-256 is stored.
-pub async fn create_api_key(
-    state: &AppState,
-    name: &str,
-    org_slug: Option<&str>,
-) -> anyhow::Result<ApiKeyCreated> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-        anyhow::bail!("a key name has 1 to 100 printable characters");
-    }
-    let org = match org_slug {
-        Some(slug) => Some(
-            state
-                .store()
-                .org_by_slug(slug)
-                .await?
-                .with_context(|| format!("no org \"{slug}\""))?
-                .id,
-        ),
-        None => None,
-    };
-    let key = format!("lpbx_{}", secrets::random_token(32));
-    let prefix: String = key.chars().take(12).collect();
-    let created = state
-        .store()
-        .create_api_key(name, &prefix, &secrets::sha256_hex(&key), org)
-        .await?;
-    Ok(ApiKeyCreated {
-        id: created.id,
-        name: created.name,
-        key,
-    })
+    Ok(services::create_api_key(state, DEMO_KEY_NAME, None)
+        .await?
+        .key)
 }

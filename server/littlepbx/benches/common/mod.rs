@@ -19,7 +19,7 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 
 pub fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fsxml/tests/fixtures")
+        .join("../freeswitch/tests/fixtures")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()

@@ -17,7 +17,7 @@ async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
     let addr = peer.addr_string();
     spawn_app_with(url, move |config| {
         config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = littlepbx::config::Secret::new(ESL_PASSWORD);
+        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
     })
     .await
 }
@@ -289,7 +289,7 @@ db_test!(
         let addr = peer.addr_string();
         let app = spawn_app_with(&url, move |config| {
             config.freeswitch.esl_address = addr;
-            config.freeswitch.esl_password = littlepbx::config::Secret::new(ESL_PASSWORD);
+            config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
             config.smtp.host = "127.0.0.1".into();
             config.smtp.port = port;
             config.smtp.from = "LittlePBX <pbx@provider.example>".into();

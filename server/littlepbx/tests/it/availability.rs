@@ -198,7 +198,7 @@ async fn a_database_outage_fails_fast_and_heals_by_itself() {
         .unwrap()
         .id;
     add_extension(&app, org, "1003").await;
-    littlepbx::services::apply_now(&app.state, org, "test", None)
+    engine::services::apply_now(&app.state, org, "test", None)
         .await
         .unwrap();
     let ask_1003 =
@@ -371,7 +371,7 @@ async fn a_restart_during_an_outage_serves_the_snapshot_and_never_a_stale_one() 
         return;
     };
     let data_dir = tempfile::tempdir().unwrap();
-    let secret = littlepbx::secrets::random_key_base64();
+    let secret = engine::secrets::random_key_base64();
     let store = store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let org = acme_in(&store).await;

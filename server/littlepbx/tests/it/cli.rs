@@ -26,7 +26,7 @@ db_test!(
     seed_demo_prints_one_json_object_and_is_idempotent,
     |url: String| async move {
         let dir = tempfile::tempdir().unwrap();
-        let secret = littlepbx::secrets::random_key_base64();
+        let secret = engine::secrets::random_key_base64();
         let envs = [
             ("LITTLEPBX_DATABASE_URL", url.as_str()),
             ("LITTLEPBX_SECRET_KEY", secret.as_str()),

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use littlepbx::config::{Config, Secret};
-use littlepbx::state::AppState;
+use engine::config::{Config, Secret};
 use littlepbx::Application;
+use web::AppState;
 
 /// A running server on a free loopback port.
 pub struct TestApp {
@@ -22,7 +22,7 @@ pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
         listen: "127.0.0.1:0".parse().expect("address"),
         database_url: Secret::new(database_url),
         data_dir: data_dir.to_owned(),
-        secret_key: Secret::new(littlepbx::secrets::random_key_base64()),
+        secret_key: Secret::new(engine::secrets::random_key_base64()),
         web_dir: Some(PathBuf::from("/nonexistent-web-dir")),
         ..Config::default()
     };
@@ -101,7 +101,7 @@ impl TestApp {
     ) -> store::OrgId {
         let domain =
             domain::SipDomain::parse(&self.state.config().default_sip_domain(slug)).unwrap();
-        let created = littlepbx::services::create_org(
+        let created = engine::services::create_org(
             &self.state,
             domain::OrgSlug::parse(slug).unwrap(),
             domain::CompanyName::parse(&format!("{slug} Ltd")).unwrap(),
@@ -111,7 +111,7 @@ impl TestApp {
         .await
         .map_err(|e| e.to_string())
         .expect("create org");
-        let hash = littlepbx::secrets::hash_password(admin_password).unwrap();
+        let hash = engine::secrets::hash_password(admin_password).unwrap();
         self.state
             .store()
             .create_admin(

@@ -99,7 +99,7 @@ async fn applies_survive_sigkill_at_random_moments() {
     };
     let url = db.url().to_owned();
     let data_dir = tempfile::tempdir().unwrap();
-    let secret = littlepbx::secrets::random_key_base64();
+    let secret = engine::secrets::random_key_base64();
 
     let store = store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
@@ -185,7 +185,7 @@ async fn acme_applied_as_round_0(store: &store::Store) -> store::OrgId {
         limits: store::orgs::OrgLimits::default(),
     };
     let org = store.create_org(&new, reception).await.unwrap().id;
-    let hash = littlepbx::secrets::hash_password(PASSWORD).unwrap();
+    let hash = engine::secrets::hash_password(PASSWORD).unwrap();
     store
         .create_admin(
             org,
@@ -283,7 +283,7 @@ async fn sigterm_during_an_apply_stops_cleanly() {
     };
     let url = db.url().to_owned();
     let data_dir = tempfile::tempdir().unwrap();
-    let secret = littlepbx::secrets::random_key_base64();
+    let secret = engine::secrets::random_key_base64();
     let store = store::Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
     let org = acme_applied_as_round_0(&store).await;

@@ -1,12 +1,12 @@
 //! xml-templates/ with scripts/fs-install.sh and scripts/fs-remove.sh, on a temporary copy of a
 //! vanilla FreeSWITCH 1.10 configuration tree (FreeSWITCH itself is not installed in CI), and the
-//! names the templates share with LittlePBX's configuration and renderer (fsxml).
+//! names the templates share with LittlePBX's configuration and renderer (the freeswitch crate).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use littlepbx::config::{fsxml_settings, Config};
+use engine::config::{freeswitch_settings, Config};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
@@ -1341,8 +1341,8 @@ fn names_agree_with_littlepbx_and_its_renderer() {
     let conf = tree.path();
     ok(install(conf, &[]));
     let config = Config::default();
-    let settings = fsxml_settings(&config);
-    let defaults = fsxml::Settings::default();
+    let settings = freeswitch_settings(&config);
+    let defaults = freeswitch::Settings::default();
 
     // Profile names.
     let internal = profile(conf, "internal");
@@ -1429,16 +1429,17 @@ fn names_agree_with_littlepbx_and_its_renderer() {
     assert_eq!(USER, config.freeswitch.http_user);
 
     // The renderer: the ACL domain of acl.conf is answered (not "not found").
-    let lookup = fsxml::MemoryLookup::new(vec![]).expect("empty lookup");
-    let ask =
-        |body: String| fsxml::answer_body(body.as_bytes(), &lookup, &settings, &fsxml::AllowAll);
+    let lookup = freeswitch::MemoryLookup::new(vec![]).expect("empty lookup");
+    let ask = |body: String| {
+        freeswitch::answer_body(body.as_bytes(), &lookup, &settings, &freeswitch::AllowAll)
+    };
     let acl_domain = trunks.find_all("node")[0].attr("domain").expect("domain");
     let network_list = ask(format!(
         "hostname=fs&section=directory&tag_name=domain&key_name=name&key_value={acl_domain}\
          &Event-Name=GENERAL&domain={acl_domain}&purpose=network-list"
     ));
     assert!(
-        matches!(network_list.reason, fsxml::Reason::NetworkList { .. }),
+        matches!(network_list.reason, freeswitch::Reason::NetworkList { .. }),
         "{:?}",
         network_list.reason
     );
@@ -1454,7 +1455,7 @@ fn names_agree_with_littlepbx_and_its_renderer() {
         external.attr("name").expect("name")
     ));
     assert!(
-        matches!(gateways.reason, fsxml::Reason::Gateways { .. }),
+        matches!(gateways.reason, freeswitch::Reason::Gateways { .. }),
         "{:?}",
         gateways.reason
     );
@@ -1469,10 +1470,13 @@ fn names_agree_with_littlepbx_and_its_renderer() {
         .reason
     };
     let public = hunt(&external.param("context"));
-    assert_ne!(public, fsxml::Reason::DialplanRefused("context not ours"));
+    assert_ne!(
+        public,
+        freeswitch::Reason::DialplanRefused("context not ours")
+    );
     assert_eq!(
         hunt(&internal.param("context")),
-        fsxml::Reason::DialplanRefused("context not ours")
+        freeswitch::Reason::DialplanRefused("context not ours")
     );
 
     // Chat from the internal profile is answered in the profile's context, which the static

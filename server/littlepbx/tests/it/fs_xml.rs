@@ -1,4 +1,4 @@
-//! `POST /fs/xml` over real HTTP with the bodies FreeSWITCH really sends (../fsxml/tests/fixtures).
+//! `POST /fs/xml` over real HTTP with the bodies FreeSWITCH really sends (../freeswitch/tests/fixtures).
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ pub(crate) const FS_PASSWORD: &str = "fs-test-password";
 /// The raw body of a captured request.
 pub(crate) fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fsxml/tests/fixtures")
+        .join("../freeswitch/tests/fixtures")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines().skip_while(|l| *l != "# raw body:");
@@ -37,7 +37,7 @@ pub(crate) async fn post_xml(app: &TestApp, body: &str) -> (u16, String) {
 /// Org "acme" with SIP domain acme.test and extensions 1001, 1002 (password "secret", as in the
 /// captures), applied.
 pub(crate) async fn acme(app: &TestApp) -> store::OrgId {
-    let created = littlepbx::services::create_org(
+    let created = engine::services::create_org(
         &app.state,
         OrgSlug::parse("acme").unwrap(),
         CompanyName::parse("Acme").unwrap(),
@@ -50,7 +50,7 @@ pub(crate) async fn acme(app: &TestApp) -> store::OrgId {
     for number in ["1001", "1002"] {
         add_extension(app, created.org.id, number).await;
     }
-    littlepbx::services::apply_now(&app.state, created.org.id, "test", None)
+    engine::services::apply_now(&app.state, created.org.id, "test", None)
         .await
         .unwrap();
     created.org.id
@@ -107,7 +107,7 @@ db_test!(
         tokio::time::sleep(Duration::from_millis(700)).await;
         let (_, xml) = post_xml(&app, &ask_1003).await;
         assert!(!xml.contains("<user id=\"1003\""), "draft served: {xml}");
-        littlepbx::services::apply_now(&app.state, org, "test", None)
+        engine::services::apply_now(&app.state, org, "test", None)
             .await
             .unwrap();
         eventually(&app, &ask_1003, |x| x.contains("<user id=\"1003\"")).await;
@@ -121,7 +121,7 @@ db_test!(
         );
         // Unknown sections fall back to FreeSWITCH's static files.
         let (_, xml) = post_xml(&app, &fixture("01_config_cdr_csv_startup.txt")).await;
-        assert_eq!(xml, fsxml::NOT_FOUND);
+        assert_eq!(xml, freeswitch::NOT_FOUND);
     }
 );
 
@@ -172,7 +172,7 @@ db_test!(
         let right = fixture("10_directory_register_sip_auth.txt");
         eventually(&app, &right, |x| x.contains("<user id=\"1001\"")).await;
         let wrong = fixture("14_directory_register_wrong_password.txt");
-        for _ in 0..littlepbx::sip_guard::MAX_USER_FAILURES {
+        for _ in 0..engine::sip_guard::MAX_USER_FAILURES {
             assert_eq!(post_xml(&app, &wrong).await.0, 200);
         }
         // That user from the same source, even with the right password, is now refused: the
@@ -205,7 +205,7 @@ db_test!(
         assert!(!xml.contains("<user id=\"1004\""));
 
         add_extension(&first, org, "1004").await;
-        littlepbx::services::apply_now(&first.state, org, "test", None)
+        engine::services::apply_now(&first.state, org, "test", None)
             .await
             .unwrap();
         let applied_at = Instant::now();

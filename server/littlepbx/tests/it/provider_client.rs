@@ -167,7 +167,7 @@ impl Api {
 
 /// A new provider-wide key.
 pub async fn provider_key(app: &TestApp) -> String {
-    littlepbx::seed::create_api_key(&app.state, "tests", None)
+    engine::services::create_api_key(&app.state, "tests", None)
         .await
         .expect("key")
         .key
@@ -175,7 +175,7 @@ pub async fn provider_key(app: &TestApp) -> String {
 
 /// A new key limited to `slug`.
 pub async fn org_key(app: &TestApp, slug: &str) -> String {
-    littlepbx::seed::create_api_key(&app.state, &format!("{slug} only"), Some(slug))
+    engine::services::create_api_key(&app.state, &format!("{slug} only"), Some(slug))
         .await
         .expect("key")
         .key

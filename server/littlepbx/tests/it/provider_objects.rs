@@ -56,7 +56,7 @@ db_test!(
         let by_invite = app
             .state
             .store()
-            .admin_by_invite(&littlepbx::secrets::sha256_hex(token))
+            .admin_by_invite(&engine::secrets::sha256_hex(token))
             .await
             .unwrap()
             .expect("the invitation is valid");
@@ -187,7 +187,7 @@ db_test!(
         let addr = peer.addr_string();
         let app = spawn_app_with(&url, move |config| {
             config.freeswitch.esl_address = addr;
-            config.freeswitch.esl_password = littlepbx::config::Secret::new(ESL_PASSWORD);
+            config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
         })
         .await;
         let api = Api::new(&app, Some(&provider_key(&app).await));

@@ -16,7 +16,7 @@ async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
     let addr = peer.addr_string();
     spawn_app_with(url, move |config| {
         config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = littlepbx::config::Secret::new(ESL_PASSWORD);
+        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
     })
     .await
 }

@@ -46,7 +46,7 @@ async fn setup(app: &TestApp) -> Orgs {
         BOB_PASSWORD,
     )
     .await;
-    littlepbx::services::apply_now(&app.state, acme, "test", None)
+    engine::services::apply_now(&app.state, acme, "test", None)
         .await
         .unwrap();
     add_extension(
@@ -69,14 +69,14 @@ async fn setup(app: &TestApp) -> Orgs {
         BETA_PASSWORD,
     )
     .await;
-    littlepbx::services::apply_now(&app.state, beta, "test", None)
+    engine::services::apply_now(&app.state, beta, "test", None)
         .await
         .unwrap();
     Orgs { acme, beta }
 }
 
 async fn create_org(app: &TestApp, slug: &str, name: &str) -> store::OrgId {
-    let created = littlepbx::services::create_org(
+    let created = engine::services::create_org(
         &app.state,
         OrgSlug::parse(slug).unwrap(),
         CompanyName::parse(name).unwrap(),
@@ -86,7 +86,7 @@ async fn create_org(app: &TestApp, slug: &str, name: &str) -> store::OrgId {
     .await
     .map_err(|e| e.to_string())
     .unwrap();
-    let hash = littlepbx::secrets::hash_password(ADMIN_PASSWORD).unwrap();
+    let hash = engine::secrets::hash_password(ADMIN_PASSWORD).unwrap();
     app.state
         .store()
         .create_admin(
@@ -584,7 +584,7 @@ db_test!(
 db_test!(
     failures_lock_out_the_extension_then_the_source,
     |url: String| async move {
-        use littlepbx::provisioning::guard::{MAX_FAILURES_PER_EXTENSION, MAX_FAILURES_PER_SOURCE};
+        use web::provisioning::guard::{MAX_FAILURES_PER_EXTENSION, MAX_FAILURES_PER_SOURCE};
         let app = spawn_app(&url).await;
         setup(&app).await;
         let acme = app.org_client("acme");
@@ -892,7 +892,7 @@ db_test!(
             .create_provisioning_link(
                 orgs.acme,
                 &ExtensionNumber::parse("102").unwrap(),
-                &littlepbx::secrets::sha256_hex(expired),
+                &engine::secrets::sha256_hex(expired),
                 store::now_ms() - 1,
             )
             .await

@@ -35,7 +35,7 @@ async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
     let addr = peer.addr_string();
     spawn_app_with(url, move |config| {
         config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = littlepbx::config::Secret::new(ESL_PASSWORD);
+        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
     })
     .await
 }
@@ -751,7 +751,7 @@ db_test!(old_records_are_pruned, |url: String| async move {
     )
     .await;
     // The orphan was received now: it stays until 30 days after its arrival.
-    let deleted = littlepbx::cdr::prune_once(&app.state, now).await.unwrap();
+    let deleted = calls::cdr::prune_once(&app.state, now).await.unwrap();
     assert_eq!(deleted, 5);
     let left = app
         .state
@@ -762,7 +762,7 @@ db_test!(old_records_are_pruned, |url: String| async move {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].cdr.call_uuid, "recent-1");
     assert_eq!(app.state.store().orphan_cdrs(10).await.unwrap().len(), 1);
-    let later = littlepbx::cdr::prune_once(&app.state, now + 31 * DAY)
+    let later = calls::cdr::prune_once(&app.state, now + 31 * DAY)
         .await
         .unwrap();
     assert_eq!(later, 2, "the recent call and the orphan, a month on");

@@ -1,0 +1,147 @@
+//! Operations shared by several entry points (HTTP APIs, CLI): they combine domain values,
+//! secrets and store calls, and know nothing of HTTP.
+
+use anyhow::Context;
+use api_types::provider::ApiKeyCreated;
+use domain::defaults::{reception_number, ReceptionSecrets};
+use domain::{A1Hash, CompanyName, ExtensionNumber, OrgSlug, SipDomain, VoicemailPin};
+use store::apply::{ApplyFacts, ApplyOutcome, ApplyRequest};
+use store::orgs::{NewOrg, Org, OrgLimits};
+use store::{OrgId, StoreResult};
+
+use crate::secrets;
+use crate::Engine;
+
+/// A new org and the credentials of its reception extension (shown once).
+pub struct CreatedOrg {
+    pub org: Org,
+    pub reception_number: String,
+    pub reception_password: String,
+    pub reception_pin: String,
+}
+
+/// Fresh credentials for the default reception extension of `domain`.
+pub fn reception_secrets(domain: &SipDomain) -> anyhow::Result<(ReceptionSecrets, String, String)> {
+    let password = secrets::sip_password();
+    let pin = secrets::voicemail_pin();
+    let number = reception_number()?;
+    let secrets = ReceptionSecrets {
+        a1_hash: A1Hash::compute(&number, domain, &password),
+        voicemail_pin: VoicemailPin::parse(&pin)?,
+    };
+    Ok((secrets, password, pin))
+}
+
+pub async fn create_org(
+    state: &Engine,
+    slug: OrgSlug,
+    name: CompanyName,
+    sip_domain: SipDomain,
+    limits: OrgLimits,
+) -> crate::Result<CreatedOrg> {
+    let (reception, password, pin) = reception_secrets(&sip_domain)?;
+    let org = state
+        .store()
+        .create_org(
+            &NewOrg {
+                slug,
+                name,
+                sip_domain,
+                limits,
+            },
+            reception,
+        )
+        .await?;
+    Ok(CreatedOrg {
+        org,
+        reception_number: domain::defaults::RECEPTION_NUMBER.to_owned(),
+        reception_password: password,
+        reception_pin: pin,
+    })
+}
+
+/// The a1-hash of a new random SIP password for `number`, and the password.
+pub fn new_sip_credentials(number: &ExtensionNumber, domain: &SipDomain) -> (A1Hash, String) {
+    let password = secrets::sip_password();
+    (A1Hash::compute(number, domain, &password), password)
+}
+
+/// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this. The
+/// event-socket commands FreeSWITCH needs (for this org only) are queued in the same
+/// transaction.
+pub async fn apply_now(
+    state: &Engine,
+    org: OrgId,
+    applied_by: &str,
+    job_id: Option<i64>,
+) -> StoreResult<ApplyOutcome> {
+    let emergency = state.config().emergency_numbers.iter().cloned().collect();
+    let request = ApplyRequest {
+        applied_by,
+        job_id,
+        emergency_numbers: &emergency,
+    };
+    let settings = state.fs_settings();
+    let outcome = state
+        .store()
+        .apply(org, &request, |facts| after_apply_commands(settings, facts))
+        .await?;
+    state.xml_cache().invalidate();
+    Ok(outcome)
+}
+
+/// What FreeSWITCH must be told after an Apply of one org (see `freeswitch::sync`).
+fn after_apply_commands(settings: &freeswitch::Settings, facts: &ApplyFacts<'_>) -> Vec<String> {
+    let (Ok(slug), Ok(domain)) = (
+        OrgSlug::parse(facts.slug),
+        SipDomain::parse(facts.sip_domain),
+    ) else {
+        tracing::error!(
+            slug = facts.slug,
+            "stored org names do not parse; FreeSWITCH not told"
+        );
+        return vec![];
+    };
+    let facts = freeswitch::sync::ApplyFacts {
+        slug: &slug,
+        domain: &domain,
+        changes: facts.changes,
+        previous: facts.previous,
+        next: facts.next,
+    };
+    freeswitch::sync::to_strings(&freeswitch::sync::apply_commands(&facts, settings))
+}
+
+/// Creates a provider API key (`lpbx_` + 43 random characters); only its SHA-256 is stored.
+pub async fn create_api_key(
+    state: &Engine,
+    name: &str,
+    org_slug: Option<&str>,
+) -> anyhow::Result<ApiKeyCreated> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        anyhow::bail!("a key name has 1 to 100 printable characters");
+    }
+    let org = match org_slug {
+        Some(slug) => Some(
+            state
+                .store()
+                .org_by_slug(slug)
+                .await?
+                .with_context(|| format!("no org \"{slug}\""))?
+                .id,
+        ),
+        None => None,
+    };
+    let key = format!("lpbx_{}", secrets::random_token(32));
+    let prefix: String = key.chars().take(12).collect();
+    let created = state
+        .store()
+        .create_api_key(name, &prefix, &secrets::sha256_hex(&key), org)
+        .await?;
+    Ok(ApiKeyCreated {
+        id: created.id,
+        name: created.name,
+        key,
+    })
+}

@@ -1,0 +1,213 @@
+//! Guessing protection for provisioning: failed authentications are counted per source
+//! address and per extension (of one org), and either is refused for [`LOCKOUT`] once it has
+//! too many failures within [`WINDOW`]. While refused, even the right password is answered 429,
+//! so guessing cannot go on behind the lock.
+//!
+//! A success forgets the extension's failures (the owner proved the password) but not the
+//! source's: an attacker behind the same NAT as a working phone gets no fresh attempts. Counts
+//! live in memory, per instance, like `engine::sip_guard`; several instances multiply the
+//! allowance, which stays far too small for guessing a 16-character password.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use store::OrgId;
+
+/// Failures of one extension within [`WINDOW`] that lock it.
+pub const MAX_FAILURES_PER_EXTENSION: u32 = 5;
+/// Failures from one address within [`WINDOW`] that lock it (an office shares one address).
+pub const MAX_FAILURES_PER_SOURCE: u32 = 20;
+pub const WINDOW: Duration = Duration::from_secs(900);
+pub const LOCKOUT: Duration = Duration::from_secs(900);
+/// Most keys remembered at once; expired ones are dropped first when full.
+const MAX_KEYS: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Source(IpAddr),
+    /// The number as the client sent it (also numbers that do not exist: those are guessed too).
+    Extension(OrgId, String),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Count {
+    failures: u32,
+    window_start: Instant,
+    locked_until: Option<Instant>,
+}
+
+#[derive(Default)]
+pub struct ProvisionGuard {
+    counts: Mutex<HashMap<Key, Count>>,
+}
+
+impl ProvisionGuard {
+    /// `Err(wait)` when the source or the extension is locked out.
+    pub fn check(&self, ip: Option<IpAddr>, org: OrgId, user: &str) -> Result<(), Duration> {
+        self.check_at(ip, org, user, Instant::now())
+    }
+
+    pub fn record_failure(&self, ip: Option<IpAddr>, org: OrgId, user: &str) {
+        self.record_failure_at(ip, org, user, Instant::now());
+    }
+
+    /// Failures not tied to an extension (an unknown provisioning link).
+    pub fn record_source_failure(&self, ip: Option<IpAddr>) {
+        if let Some(ip) = ip {
+            self.bump(Key::Source(ip), MAX_FAILURES_PER_SOURCE, Instant::now());
+        }
+    }
+
+    pub fn check_source(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        match ip {
+            Some(ip) => self.wait(&Key::Source(ip), now).map_or(Ok(()), Err),
+            None => Ok(()),
+        }
+    }
+
+    pub fn record_success(&self, org: OrgId, user: &str) {
+        if let Ok(mut counts) = self.counts.lock() {
+            let key = Key::Extension(org, user.to_owned());
+            if counts.get(&key).is_some_and(|c| c.locked_until.is_none()) {
+                counts.remove(&key);
+            }
+        }
+    }
+
+    fn check_at(
+        &self,
+        ip: Option<IpAddr>,
+        org: OrgId,
+        user: &str,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let keys = ip
+            .map(Key::Source)
+            .into_iter()
+            .chain([Key::Extension(org, user.to_owned())]);
+        let longest = keys.filter_map(|key| self.wait(&key, now)).max();
+        longest.map_or(Ok(()), Err)
+    }
+
+    fn wait(&self, key: &Key, now: Instant) -> Option<Duration> {
+        let counts = self.counts.lock().ok()?;
+        let until = counts.get(key)?.locked_until?;
+        (until > now).then(|| until - now)
+    }
+
+    fn record_failure_at(&self, ip: Option<IpAddr>, org: OrgId, user: &str, now: Instant) {
+        if let Some(ip) = ip {
+            self.bump(Key::Source(ip), MAX_FAILURES_PER_SOURCE, now);
+        }
+        // Keep absurd user names from filling memory with distinct keys.
+        let user: String = user.chars().take(16).collect();
+        self.bump(Key::Extension(org, user), MAX_FAILURES_PER_EXTENSION, now);
+    }
+
+    fn bump(&self, key: Key, max: u32, now: Instant) {
+        let Ok(mut counts) = self.counts.lock() else {
+            return;
+        };
+        if counts.len() >= MAX_KEYS && !counts.contains_key(&key) {
+            counts.retain(|_, c| {
+                now.duration_since(c.window_start) <= WINDOW
+                    || c.locked_until.is_some_and(|u| u > now)
+            });
+            if counts.len() >= MAX_KEYS {
+                return;
+            }
+        }
+        let count = counts.entry(key.clone()).or_insert(Count {
+            failures: 0,
+            window_start: now,
+            locked_until: None,
+        });
+        if now.duration_since(count.window_start) > WINDOW {
+            count.failures = 0;
+            count.window_start = now;
+        }
+        count.failures += 1;
+        if count.failures >= max && count.locked_until.is_none_or(|until| until <= now) {
+            count.locked_until = Some(now + LOCKOUT);
+            count.failures = 0;
+            count.window_start = now;
+            tracing::warn!(
+                ?key,
+                "provisioning authentication failures: locked out for a while"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const ORG: OrgId = OrgId(1);
+
+    fn ip(last: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([192, 0, 2, last]))
+    }
+
+    #[test]
+    fn an_extension_is_locked_after_a_few_failures_from_anywhere() {
+        let guard = ProvisionGuard::default();
+        let start = Instant::now();
+        for i in 0..MAX_FAILURES_PER_EXTENSION {
+            assert!(
+                guard.check_at(ip(i as u8), ORG, "101", start).is_ok(),
+                "{i}"
+            );
+            guard.record_failure_at(ip(i as u8), ORG, "101", start);
+        }
+        let wait = guard.check_at(ip(99), ORG, "101", start).unwrap_err();
+        assert_eq!(wait, LOCKOUT, "from a fresh address too");
+        assert!(guard.check_at(ip(99), ORG, "102", start).is_ok());
+        assert!(
+            guard.check_at(ip(99), OrgId(2), "101", start).is_ok(),
+            "the same number in another org is another extension"
+        );
+        assert!(guard
+            .check_at(ip(1), ORG, "101", start + LOCKOUT + Duration::from_secs(1))
+            .is_ok());
+    }
+
+    #[test]
+    fn a_source_is_locked_after_failures_on_many_extensions() {
+        let guard = ProvisionGuard::default();
+        let start = Instant::now();
+        for i in 0..MAX_FAILURES_PER_SOURCE {
+            assert!(guard
+                .check_at(ip(7), ORG, &format!("{}", 200 + i), start)
+                .is_ok());
+            guard.record_failure_at(ip(7), ORG, &format!("{}", 200 + i), start);
+        }
+        assert!(guard.check_at(ip(7), ORG, "555", start).is_err());
+        assert!(guard.check_at(ip(8), ORG, "555", start).is_ok());
+    }
+
+    #[test]
+    fn success_forgets_the_extension_not_the_source_and_old_failures_expire() {
+        let guard = ProvisionGuard::default();
+        let start = Instant::now();
+        for _ in 0..MAX_FAILURES_PER_EXTENSION - 1 {
+            guard.record_failure_at(ip(1), ORG, "101", start);
+        }
+        guard.record_success(ORG, "101");
+        guard.record_failure_at(ip(1), ORG, "101", start);
+        assert!(guard.check_at(ip(2), ORG, "101", start).is_ok());
+        let later = start + WINDOW + Duration::from_secs(1);
+        for _ in 0..MAX_FAILURES_PER_EXTENSION - 1 {
+            guard.record_failure_at(ip(3), ORG, "102", start);
+        }
+        guard.record_failure_at(ip(3), ORG, "102", later);
+        assert!(
+            guard.check_at(ip(4), ORG, "102", later).is_ok(),
+            "failures spread past the window do not add up"
+        );
+    }
+}
