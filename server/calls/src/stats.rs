@@ -28,6 +28,7 @@ use api_types::stats::{
     ExtensionsView, HourBucket, HoursView, LiveExtension, LiveSource, LiveState, LiveView,
     OrgTotalsView, Period, RecentCallsView, RegisteredPhone, StatsWindow, SummaryView, Totals,
 };
+use freeswitch::status::{self, Registration};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -441,86 +442,6 @@ pub async fn org_totals(
 // Live
 // ---------------------------------------------------------------------------------------
 
-/// One registered phone: a row of `sofia xmlstatus profile P user @D` or of sofia's
-/// `sip_registrations` table.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Registration {
-    pub user: String,
-    pub host: String,
-    pub call_id: String,
-    pub contact: String,
-    pub agent: String,
-    pub expires_in_s: Option<i64>,
-    pub network_ip: String,
-    pub network_port: String,
-    pub transport: String,
-}
-
-fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(xml[start..end].trim())
-}
-
-fn xml_text(xml: &str, name: &str) -> String {
-    let raw = element(xml, name).unwrap_or_default();
-    quick_xml::escape::unescape(raw)
-        .map(|t| t.into_owned())
-        .unwrap_or_else(|_| raw.to_owned())
-}
-
-/// `Registered(UDP-NAT)(unknown) exp(2024-01-01 10:00:00) expsecs(3599)`: the transport and
-/// the seconds left.
-fn parse_status(status: &str) -> (String, Option<i64>) {
-    let transport = status
-        .split_once('(')
-        .and_then(|(_, rest)| rest.split_once(')'))
-        .map(|(t, _)| {
-            t.split(['-', ' '])
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-        })
-        .filter(|t| matches!(t.as_str(), "udp" | "tcp" | "tls" | "ws" | "wss"))
-        .unwrap_or_default();
-    let expires = status
-        .split_once("expsecs(")
-        .and_then(|(_, rest)| rest.split_once(')'))
-        .and_then(|(n, _)| n.trim().parse().ok());
-    (transport, expires)
-}
-
-/// The registrations of a `sofia xmlstatus profile P user|reg ...` answer. `None` when the
-/// answer is not such a document ("Invalid Profile!", `-ERR ...`).
-pub fn parse_registrations(xml: &str) -> Option<Vec<Registration>> {
-    if !xml.contains("<profile") {
-        return None;
-    }
-    let mut out = Vec::new();
-    for chunk in xml.split("<registration>").skip(1) {
-        let body = chunk.split("</registration>").next().unwrap_or_default();
-        let user_at_host = xml_text(body, "user");
-        let (user, host) = user_at_host
-            .rsplit_once('@')
-            .map(|(u, h)| (u.to_owned(), h.to_owned()))
-            .unwrap_or((user_at_host.clone(), String::new()));
-        let (transport, expires_in_s) = parse_status(&xml_text(body, "status"));
-        out.push(Registration {
-            user,
-            host,
-            call_id: xml_text(body, "call-id"),
-            contact: xml_text(body, "contact"),
-            agent: xml_text(body, "agent"),
-            expires_in_s,
-            network_ip: xml_text(body, "network-ip"),
-            network_port: xml_text(body, "network-port"),
-            transport,
-        });
-    }
-    Some(out)
-}
-
 /// When this instance first saw each registration (FreeSWITCH does not say when one began).
 #[derive(Default)]
 pub struct RegistrationTracker {
@@ -614,12 +535,9 @@ async fn registrations_over_esl(
     org: &Org,
     profile: &str,
 ) -> Result<Vec<Registration>, RegistrationsProblem> {
-    let command = format!(
-        "sofia xmlstatus profile {profile} user @{}",
-        org.sip_domain.as_str()
-    );
+    let command = status::registrations_command(profile, &org.sip_domain);
     match state.freeswitch().api_raw(&command).await {
-        Ok(text) => parse_registrations(&text).ok_or_else(|| {
+        Ok(text) => status::parse_registrations(&text).ok_or_else(|| {
             tracing::warn!(org = %org.slug, answer = %text.trim(), "unexpected registration listing");
             (
                 LiveState::Partial,
@@ -635,7 +553,7 @@ async fn registrations_over_esl(
 
 /// A row of sofia's `sip_registrations`, as the live view shows it.
 pub fn from_database(row: SofiaRegistration, now_s: i64) -> Registration {
-    let (transport, _) = parse_status(&row.status);
+    let (transport, _) = status::registration_status(&row.status);
     Registration {
         user: row.sip_user,
         host: row.sip_host,
@@ -842,27 +760,6 @@ mod tests {
             1_796_083_200_000
         );
         assert!(parse_instant("from", "yesterday").is_err());
-    }
-
-    #[test]
-    fn registrations_are_read_from_xmlstatus() {
-        let xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<profile>\n  <registrations>\n    <registration>\n        <call-id>abc@1.2.3.4</call-id>\n        <user>101@pbx.acme.localhost</user>\n        <contact>&quot;Ann&quot; &lt;sip:101@10.0.0.5:5060&gt;</contact>\n        <agent>Yealink SIP-T46S 66.86.0.15 &amp; more</agent>\n        <status>Registered(UDP-NAT)(unknown) exp(2026-12-01 13:00:00) expsecs(3542)</status>\n        <ping-status>Reachable</ping-status>\n        <host>fs1</host>\n        <network-ip>10.0.0.5</network-ip>\n        <network-port>5060</network-port>\n        <sip-auth-user>101</sip-auth-user>\n        <sip-auth-realm>pbx.acme.localhost</sip-auth-realm>\n        <mwi-account>101@pbx.acme.localhost</mwi-account>\n    </registration>\n  </registrations>\n</profile>\n";
-        let regs = parse_registrations(xml).unwrap();
-        assert_eq!(regs.len(), 1);
-        let r = &regs[0];
-        assert_eq!(
-            (r.user.as_str(), r.host.as_str()),
-            ("101", "pbx.acme.localhost")
-        );
-        assert_eq!(r.agent, "Yealink SIP-T46S 66.86.0.15 & more");
-        assert_eq!(r.contact, "\"Ann\" <sip:101@10.0.0.5:5060>");
-        assert_eq!((r.transport.as_str(), r.expires_in_s), ("udp", Some(3542)));
-        assert_eq!(
-            parse_registrations("<profile>\n  <registrations>\n  </registrations>\n</profile>\n"),
-            Some(vec![])
-        );
-        assert_eq!(parse_registrations("Invalid Profile!\n"), None);
-        assert_eq!(parse_registrations("-ERR sofia Command not found!\n"), None);
     }
 
     #[test]

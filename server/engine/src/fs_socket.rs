@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use esl::{ConnectionState, EslConfig, EslError, EventFormat, ReconnectingClient};
+use freeswitch::status;
 use tokio::sync::Notify;
 
 use crate::config::Config;
@@ -145,11 +146,11 @@ impl FreeSwitch {
     /// Asks FreeSWITCH for a gateway's state (`sofia xmlstatus gateway NAME`) and remembers it.
     pub async fn refresh_gateway(&self, gateway: &str) -> Result<Option<GatewayStatus>, FsError> {
         let output = self
-            .api_raw(&format!("sofia xmlstatus gateway {gateway}"))
+            .api_raw(&status::gateway_status_command(gateway))
             .await?;
-        let status = parse_gateway_xmlstatus(&output).map(|(state, ping_status)| GatewayStatus {
-            state,
-            ping_status,
+        let status = status::parse_gateway_status(&output).map(|gateway| GatewayStatus {
+            state: gateway.state,
+            ping_status: gateway.ping_status,
             checked_at: store::now_ms(),
         });
         match &status {
@@ -167,20 +168,6 @@ impl FreeSwitch {
     pub fn commands_queued(&self) {
         self.queued.notify_one();
     }
-}
-
-/// `<state>` and `<status>` of `sofia xmlstatus gateway NAME`; `None` for "Invalid Gateway!".
-pub fn parse_gateway_xmlstatus(output: &str) -> Option<(String, Option<String>)> {
-    fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-        let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
-        let end = xml[start..].find(&format!("</{name}>"))? + start;
-        Some(xml[start..end].trim())
-    }
-    let state = element(output, "state")?;
-    Some((
-        state.to_owned(),
-        element(output, "status").map(str::to_owned),
-    ))
 }
 
 /// Keeps gateway states current from `CUSTOM sofia::gateway_state` events.
@@ -214,21 +201,11 @@ async fn follow_gateway_events(fs: std::sync::Weak<FreeSwitch>, client: Reconnec
     }
 }
 
-/// The commands sent whenever the event socket (re)connects. FreeSWITCH may have started while
-/// LittlePBX was unreachable, and then it has no carrier ACL and no gateways: it reads both from
-/// our answers only when told. Both commands touch no call.
-pub fn on_connect_commands(external_profile: &str) -> [String; 2] {
-    [
-        "reloadacl".to_owned(),
-        format!("sofia profile {external_profile} rescan"),
-    ]
-}
-
 async fn refresh_on_connect(client: ReconnectingClient, external_profile: String) {
     let mut state = client.watch_state();
     loop {
         if matches!(*state.borrow_and_update(), ConnectionState::Connected) {
-            for command in on_connect_commands(&external_profile) {
+            for command in status::on_connect_commands(&external_profile) {
                 match client.api_raw(&command).await {
                     Ok(answer) => {
                         tracing::info!(command, answer = %answer.trim(), "FreeSWITCH connected")
@@ -346,54 +323,9 @@ pub async fn deliver_pending(state: &Engine) -> anyhow::Result<Delivery> {
 
 /// After a gateway was (re)started, its state is read again so the provider sees it change.
 async fn refresh_gateway_after(state: &Engine, command: &str) {
-    if let Some(gateway) = gateway_in_command(command) {
+    if let Some(gateway) = status::gateway_in_command(command) {
         if let Err(err) = state.freeswitch().refresh_gateway(gateway).await {
             tracing::debug!(error = %err, gateway, "reading gateway state");
         }
-    }
-}
-
-/// The gateway a `sofia profile P killgw|startgw NAME` command names.
-fn gateway_in_command(command: &str) -> Option<&str> {
-    let mut words = command.split_whitespace();
-    match (
-        words.next(),
-        words.next(),
-        words.next(),
-        words.next(),
-        words.next(),
-    ) {
-        (Some("sofia"), Some("profile"), Some(_), Some("killgw" | "startgw"), Some(name)) => {
-            Some(name)
-        }
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gateway_xmlstatus_is_parsed() {
-        let xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<gateway>\n  <name>acme.in</name>\n  <state>REGED</state>\n  <status>UP</status>\n</gateway>\n";
-        assert_eq!(
-            parse_gateway_xmlstatus(xml),
-            Some(("REGED".into(), Some("UP".into())))
-        );
-        assert_eq!(parse_gateway_xmlstatus("Invalid Gateway!\n"), None);
-    }
-
-    #[test]
-    fn gateway_commands_name_their_gateway() {
-        assert_eq!(
-            gateway_in_command("sofia profile external killgw acme.in"),
-            Some("acme.in")
-        );
-        assert_eq!(gateway_in_command("sofia profile external rescan"), None);
-        assert_eq!(
-            gateway_in_command("xml_flush_cache id 101 pbx.acme.localhost"),
-            None
-        );
     }
 }

@@ -1,5 +1,7 @@
-//! FreeSWITCH XML for LittlePBX: parsing mod_xml_curl requests and answering them from the
-//! applied configuration of each org. The only crate that knows FreeSWITCH XML.
+//! Everything LittlePBX knows about FreeSWITCH: parsing mod_xml_curl requests and answering
+//! them from the applied configuration of each org, the names of FreeSWITCH objects, the
+//! event-socket commands a change needs and the state questions with their parsers, and
+//! mod_json_cdr's call records. The only crate that knows FreeSWITCH's XML, names and commands.
 //!
 //! Invariant: **pure**. No IO, no HTTP, no database, no clock, no randomness: a request, the
 //! org views and the settings determine the answer byte for byte.
@@ -18,6 +20,8 @@
 //! | `config` | `local_stream.conf` |
 //! | [`sync`] | event-socket commands after an Apply, a trunk change, a suspension, a deletion |
 //! | [`names`] | every FreeSWITCH object name (contexts, gateways, streams, rooms, markers) |
+//! | [`cdr`] | `mod_json_cdr` records: the three body encodings, the compact row, the org a record may be attributed to |
+//! | [`status`] | the state questions asked over the event socket (`sofia xmlstatus ...`) and the parsers of their answers |
 //! | `xml` | the writer: escaping (`$` as `&#36;`), one element per line, no declaration |
 //! | [`settings`] | provider knobs, validated at start-up |
 //!
@@ -119,6 +123,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod answer;
+pub mod cdr;
 mod chatplan;
 mod config;
 mod dialplan;
@@ -127,6 +132,7 @@ pub mod lookup;
 pub mod names;
 pub mod request;
 pub mod settings;
+pub mod status;
 pub mod sync;
 pub mod view;
 mod xml;

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+pub use domain::cdr::{CdrDirection, NewCdr};
 use domain::ExtensionNumber;
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, Statement, TransactionTrait,
@@ -27,56 +28,8 @@ use crate::{is_unique_violation, OrgId, Store, StoreError, StoreResult};
 pub const SLOT_MS: i64 = 15 * 60_000;
 pub const DAY_MS: i64 = 86_400_000;
 
-/// Where a call went, from the org's point of view. Stored as 1, 2, 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CdrDirection {
-    /// From the outside to one of the org's numbers.
-    In,
-    /// From an extension to the outside.
-    Out,
-    /// Between extensions, or to a feature code.
-    Internal,
-}
-
-impl CdrDirection {
-    pub fn code(self) -> i64 {
-        match self {
-            CdrDirection::In => 1,
-            CdrDirection::Out => 2,
-            CdrDirection::Internal => 3,
-        }
-    }
-
-    pub fn from_code(code: i64) -> StoreResult<Self> {
-        match code {
-            1 => Ok(CdrDirection::In),
-            2 => Ok(CdrDirection::Out),
-            3 => Ok(CdrDirection::Internal),
-            other => Err(StoreError::Corrupt(format!("call direction {other}"))),
-        }
-    }
-}
-
-/// One call as stored. Strings are already cleaned and cut to the column sizes by the caller
-/// (see [`NewCdr::clamped`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewCdr {
-    pub call_uuid: String,
-    pub start_ms: i64,
-    pub answer_ms: Option<i64>,
-    pub end_ms: i64,
-    pub duration_s: u32,
-    pub billsec: u32,
-    pub direction: CdrDirection,
-    pub answered: bool,
-    pub extension: Option<String>,
-    pub did: Option<String>,
-    pub other_party: Option<String>,
-    pub hangup_cause: String,
-}
-
 /// Column sizes of the text columns.
-pub const UUID_MAX: usize = 64;
+pub const UUID_MAX: usize = domain::cdr::CALL_UUID_MAX;
 pub const EXTENSION_MAX: usize = 16;
 pub const DID_MAX: usize = 16;
 pub const OTHER_PARTY_MAX: usize = 64;
@@ -93,18 +46,22 @@ fn cut_opt(text: &Option<String>, max: usize) -> Option<String> {
     text.as_deref().map(|t| cut(t, max))
 }
 
-impl NewCdr {
-    /// The same record with every text cut to its column's size (in characters; the columns
-    /// are sized in characters on both databases).
-    pub fn clamped(&self) -> Self {
-        Self {
-            call_uuid: cut(&self.call_uuid, UUID_MAX),
-            extension: cut_opt(&self.extension, EXTENSION_MAX),
-            did: cut_opt(&self.did, DID_MAX),
-            other_party: cut_opt(&self.other_party, OTHER_PARTY_MAX),
-            hangup_cause: cut(&self.hangup_cause, HANGUP_CAUSE_MAX),
-            ..self.clone()
-        }
+/// A stored direction code; anything else means the row was not written by us.
+fn direction(code: i64) -> StoreResult<CdrDirection> {
+    CdrDirection::from_code(code)
+        .ok_or_else(|| StoreError::Corrupt(format!("call direction {code}")))
+}
+
+/// The same record with every text cut to its column's size (in characters; the columns are
+/// sized in characters on both databases).
+fn clamped(cdr: &NewCdr) -> NewCdr {
+    NewCdr {
+        call_uuid: cut(&cdr.call_uuid, UUID_MAX),
+        extension: cut_opt(&cdr.extension, EXTENSION_MAX),
+        did: cut_opt(&cdr.did, DID_MAX),
+        other_party: cut_opt(&cdr.other_party, OTHER_PARTY_MAX),
+        hangup_cause: cut(&cdr.hangup_cause, HANGUP_CAUSE_MAX),
+        ..cdr.clone()
     }
 }
 
@@ -304,7 +261,7 @@ impl CdrRow {
                 end_ms: self.end_ms,
                 duration_s: seconds(self.duration_s),
                 billsec: seconds(self.billsec),
-                direction: CdrDirection::from_code(self.direction)?,
+                direction: direction(self.direction)?,
                 answered: self.answered != 0,
                 extension: self.extension,
                 did: self.did,
@@ -577,7 +534,7 @@ impl Store {
     /// Stores one call of `org` and adds it to the org's running totals, in one transaction.
     /// A call UUID seen before (in `cdrs`) is a duplicate and changes nothing.
     pub async fn insert_cdr(&self, org: OrgId, cdr: &NewCdr) -> StoreResult<Stored> {
-        let cdr = cdr.clamped();
+        let cdr = clamped(cdr);
         let mut values = vec![Value::from(org.0)];
         values.extend(cdr_values(&cdr));
         let sql = format!(
@@ -600,7 +557,7 @@ impl Store {
     /// Keeps a record that could not be attributed to an org. A call UUID seen before (in
     /// `cdr_orphans`) is a duplicate.
     pub async fn insert_orphan_cdr(&self, orphan: &OrphanCdr) -> StoreResult<Stored> {
-        let cdr = orphan.cdr.clamped();
+        let cdr = clamped(&orphan.cdr);
         let mut values = vec![
             Value::from(orphan.received_ms),
             Value::from(cut(&orphan.reason, REASON_MAX)),
@@ -770,7 +727,7 @@ impl Store {
                             totals.missed = unanswered;
                         }
                         0 => continue,
-                        code => match CdrDirection::from_code(code)? {
+                        code => match direction(code)? {
                             CdrDirection::In => {
                                 totals.calls_in = calls;
                                 totals.missed = unanswered;
