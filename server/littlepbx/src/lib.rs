@@ -15,6 +15,7 @@ pub mod database;
 pub mod error;
 pub mod freeswitch;
 pub mod jobs;
+pub mod lockout;
 pub mod mail;
 pub mod moh_files;
 pub mod provisioning;
