@@ -107,20 +107,9 @@ async fn add_extension(
     name: &str,
     password: &str,
 ) {
-    let number = ExtensionNumber::parse(number).unwrap();
     let ext = Extension {
-        a1_hash: A1Hash::compute(&number, &SipDomain::parse(domain).unwrap(), password),
-        number,
         display_name: DisplayName::parse(name).unwrap(),
-        voicemail_enabled: true,
-        voicemail_pin: VoicemailPin::parse("4321").unwrap(),
-        voicemail_email: None,
-        call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).unwrap(),
-            no_answer: NoAnswer::Voicemail,
-        },
-        do_not_disturb: false,
-        outbound_caller_id: None,
+        ..testkit::fixtures::extension(number, domain, password)
     };
     app.state.store().create_extension(org, &ext).await.unwrap();
 }
