@@ -11,6 +11,7 @@ pub mod database;
 pub mod error;
 pub mod fs_socket;
 pub mod jobs;
+pub mod lockout;
 pub mod mail;
 pub mod secrets;
 pub mod services;

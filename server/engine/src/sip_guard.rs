@@ -16,6 +16,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::lockout::{AfterLock, Failure, Lockout, Rules};
+
 /// Failures of one user from one source within [`WINDOW`] that lock that user out there.
 pub const MAX_USER_FAILURES: u32 = 5;
 /// Failures from one source (any users) within [`WINDOW`] that lock the whole source out, when
@@ -23,56 +25,47 @@ pub const MAX_USER_FAILURES: u32 = 5;
 pub const MAX_SOURCE_FAILURES: u32 = 20;
 pub const WINDOW: Duration = Duration::from_secs(600);
 pub const LOCKOUT: Duration = Duration::from_secs(900);
-/// Most counters remembered at once; the oldest are forgotten first when full.
+/// Most counters remembered at once, per kind; when one kind is full, expired counters are
+/// forgotten, and if it is still full all failure counters are.
 const MAX_ENTRIES: usize = 100_000;
 
-#[derive(Debug, Clone, Copy)]
-struct Counter {
-    failures: u32,
-    window_start: Instant,
-    blocked_until: Option<Instant>,
-}
-
-impl Counter {
-    fn new(now: Instant) -> Self {
-        Self {
-            failures: 0,
-            window_start: now,
-            blocked_until: None,
-        }
-    }
-
-    /// Counts a failure; true when this one reaches `max` (the lock-out starts now).
-    fn fail(&mut self, now: Instant, max: u32) -> bool {
-        if now.duration_since(self.window_start) > WINDOW {
-            self.failures = 0;
-            self.window_start = now;
-        }
-        self.failures += 1;
-        if self.failures >= max && !self.is_blocked(now) {
-            self.blocked_until = Some(now + LOCKOUT);
-            return true;
-        }
-        false
-    }
-
-    fn is_blocked(&self, now: Instant) -> bool {
-        self.blocked_until.is_some_and(|until| until > now)
-    }
-
-    fn is_stale(&self, now: Instant) -> bool {
-        now.duration_since(self.window_start) > WINDOW && !self.is_blocked(now)
+/// The rules of both lock-outs: only the number of failures differs.
+fn rules<K>(max_failures: fn(&K) -> u32) -> Rules<K> {
+    Rules {
+        max_failures,
+        window: WINDOW,
+        lock: LOCKOUT,
+        capacity: MAX_ENTRIES,
+        after_lock: AfterLock::KeepCounting,
     }
 }
 
-#[derive(Default)]
 struct Counters {
     /// Per `(source, user)`.
-    users: HashMap<(String, String), Counter>,
+    users: Lockout<(String, String)>,
     /// Per source, all users.
-    sources: HashMap<String, Counter>,
+    sources: Lockout<String>,
     /// The last correct authentication per source.
     successes: HashMap<String, Instant>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            users: Lockout::new(rules(|_| MAX_USER_FAILURES)),
+            sources: Lockout::new(rules(|_| MAX_SOURCE_FAILURES)),
+            successes: HashMap::new(),
+        }
+    }
+}
+
+impl Counters {
+    /// A phone authenticated correctly from `ip` within the window.
+    fn is_office(&self, ip: &str, now: Instant) -> bool {
+        self.successes
+            .get(ip)
+            .is_some_and(|at| now.duration_since(*at) <= WINDOW)
+    }
 }
 
 #[derive(Default)]
@@ -103,33 +96,24 @@ impl SipGuard {
             return;
         };
         prune_if_full(&mut counters, now);
-        let key = (ip.to_owned(), user.to_owned());
-        let pair = counters
-            .users
-            .entry(key)
-            .or_insert_with(|| Counter::new(now));
-        if pair.fail(now, MAX_USER_FAILURES) {
+        let pair = (ip.to_owned(), user.to_owned());
+        if let Failure::Locked { failures } = counters.users.fail(&pair, now) {
             tracing::warn!(
                 source = ip,
                 user,
-                failures = pair.failures,
+                failures,
                 minutes = LOCKOUT.as_secs() / 60,
                 "SIP authentication failures: this user is locked out at this address (other \
                  users there are not; if the phone is genuine, check its password)"
             );
         }
-        let office = counters
-            .successes
-            .get(ip)
-            .is_some_and(|at| now.duration_since(*at) <= WINDOW);
-        let source = counters
-            .sources
-            .entry(ip.to_owned())
-            .or_insert_with(|| Counter::new(now));
-        if !office && source.fail(now, MAX_SOURCE_FAILURES) {
+        let source = ip.to_owned();
+        if counters.is_office(ip, now) {
+            counters.sources.track(&source, now);
+        } else if let Failure::Locked { failures } = counters.sources.fail(&source, now) {
             tracing::warn!(
                 source = ip,
-                failures = source.failures,
+                failures,
                 minutes = LOCKOUT.as_secs() / 60,
                 "SIP authentication failures for many users and no working phone: address locked out"
             );
@@ -142,13 +126,9 @@ impl SipGuard {
         };
         let pair = counters
             .users
-            .get(&(ip.to_owned(), user.to_owned()))
-            .is_some_and(|c| c.is_blocked(now));
-        let office = counters
-            .successes
-            .get(ip)
-            .is_some_and(|at| now.duration_since(*at) <= WINDOW);
-        let source = !office && counters.sources.get(ip).is_some_and(|c| c.is_blocked(now));
+            .is_locked(&(ip.to_owned(), user.to_owned()), now);
+        let source =
+            !counters.is_office(ip, now) && counters.sources.is_locked(&ip.to_owned(), now);
         pair || source
     }
 }
@@ -159,26 +139,23 @@ impl freeswitch::Policy for SipGuard {
     }
 }
 
-/// Forgets what no longer matters when a map is full; if still full, half of it.
+/// Forgets what no longer matters when a map is full; if still full, every failure counter.
 fn prune_if_full(counters: &mut Counters, now: Instant) {
-    let full = counters.users.len() >= MAX_ENTRIES
-        || counters.sources.len() >= MAX_ENTRIES
+    let full = counters.users.is_full()
+        || counters.sources.is_full()
         || counters.successes.len() >= MAX_ENTRIES;
     if !full {
         return;
     }
-    counters.users.retain(|_, c| !c.is_stale(now));
-    counters.sources.retain(|_, c| !c.is_stale(now));
+    counters.users.forget_stale(now);
+    counters.sources.forget_stale(now);
     counters
         .successes
         .retain(|_, at| now.duration_since(*at) <= WINDOW);
-    for map_len in [counters.users.len(), counters.sources.len()] {
-        if map_len >= MAX_ENTRIES {
-            counters.users.clear();
-            counters.sources.clear();
-            tracing::warn!("SIP authentication failure counters were full and have been reset");
-            break;
-        }
+    if counters.users.is_full() || counters.sources.is_full() {
+        counters.users.clear();
+        counters.sources.clear();
+        tracing::warn!("SIP authentication failure counters were full and have been reset");
     }
     if counters.successes.len() >= MAX_ENTRIES {
         counters.successes.clear();

@@ -6,8 +6,8 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use domain::trunk::{Cidr, SipHost, SipUser, Transport, TrunkConfig, TrunkRole, TrunkSettings};
 use domain::{
-    A1Hash, CallFlow, CompanyName, DidRoute, DisplayName, Extension, ExtensionNumber, NoAnswer,
-    OrgConfig, OrgOptions, OrgSlug, OrgStatus, RingSeconds, SipDomain, VoicemailPin, E164,
+    CompanyName, DidRoute, Extension, ExtensionNumber, OrgConfig, OrgOptions, OrgSlug, OrgStatus,
+    SipDomain, VoicemailPin, E164,
 };
 use freeswitch::{
     answer, AllowAll, MemoryLookup, OrgInput, OrgView, ProviderLimits, Request, Settings,
@@ -22,25 +22,10 @@ fn fixture(name: &str) -> String {
 }
 
 fn extension(number: u32, domain: &SipDomain) -> Option<Extension> {
-    let number = ExtensionNumber::parse(&number.to_string()).ok()?;
-    let password = if number.as_str() == "1001" {
-        "secret"
-    } else {
-        "pw"
-    };
+    let password = if number == 1001 { "secret" } else { "pw" };
     Some(Extension {
-        a1_hash: A1Hash::compute(&number, domain, password),
-        number,
-        display_name: DisplayName::parse("Someone").ok()?,
-        voicemail_enabled: true,
         voicemail_pin: VoicemailPin::parse("1234").ok()?,
-        voicemail_email: None,
-        call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).ok()?,
-            no_answer: NoAnswer::Voicemail,
-        },
-        do_not_disturb: false,
-        outbound_caller_id: None,
+        ..testkit::fixtures::extension(&number.to_string(), domain.as_str(), password)
     })
 }
 

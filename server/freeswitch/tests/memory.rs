@@ -13,9 +13,9 @@ use std::cell::Cell;
 
 use domain::trunk::{Cidr, SipHost, SipUser, Transport, TrunkConfig, TrunkRole, TrunkSettings};
 use domain::{
-    A1Hash, CallFlow, CompanyName, DidRoute, DisplayName, Email, Extension, ExtensionNumber,
-    ExternalNumber, NoAnswer, OrgConfig, OrgOptions, OrgSlug, OrgStatus, RingSeconds, SipDomain,
-    VoicemailPin, E164,
+    CallFlow, CompanyName, DidRoute, DisplayName, Email, Extension, ExtensionNumber,
+    ExternalNumber, NoAnswer, OrgConfig, OrgOptions, OrgSlug, OrgStatus, SipDomain, VoicemailPin,
+    E164,
 };
 use freeswitch::{OrgInput, OrgView, ProviderLimits, TrunkInput};
 
@@ -97,7 +97,7 @@ enum Fill {
 }
 
 fn extension(i: u32, domain: &SipDomain, fill: Fill) -> Extension {
-    let number = ExtensionNumber::parse(&(1000 + i).to_string()).unwrap();
+    let number = (1000 + i).to_string();
     let name = format!(
         "{} {}",
         FIRST[i as usize % FIRST.len()],
@@ -112,8 +112,8 @@ fn extension(i: u32, domain: &SipDomain, fill: Fill) -> Extension {
         (_, 2) => NoAnswer::ForwardExtension(ExtensionNumber::parse("1000").unwrap()),
         _ => NoAnswer::Hangup,
     };
+    let ext = testkit::fixtures::extension(&number, domain.as_str(), "a password");
     Extension {
-        a1_hash: A1Hash::compute(&number, domain, "a password"),
         display_name: DisplayName::parse(&name).unwrap(),
         voicemail_enabled: !i.is_multiple_of(5),
         voicemail_pin: VoicemailPin::parse(&format!("{:04}", i % 10_000)).unwrap(),
@@ -126,12 +126,12 @@ fn extension(i: u32, domain: &SipDomain, fill: Fill) -> Extension {
             .unwrap_or_else(|_| Email::parse(&format!("user{i}@example.com")).unwrap())
         }),
         call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).unwrap(),
             no_answer,
+            ..ext.call_flow
         },
         do_not_disturb: i.is_multiple_of(7),
         outbound_caller_id: (all || i.is_multiple_of(4)).then(|| did(i % 20)),
-        number,
+        ..ext
     }
 }
 

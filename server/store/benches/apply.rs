@@ -21,10 +21,7 @@ const OTHER_ORG_EXTENSIONS: usize = 100;
 const ROUNDS: usize = 40;
 
 fn secrets(domain: &SipDomain) -> ReceptionSecrets {
-    ReceptionSecrets {
-        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), domain, "pw"),
-        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-    }
+    testkit::fixtures::reception_secrets(domain, "pw")
 }
 
 async fn create_org(store: &Store, slug: &str, max_extensions: u32) -> OrgId {

@@ -16,7 +16,6 @@
 
 use std::time::{Duration, Instant};
 
-use domain::defaults::ReceptionSecrets;
 use domain::*;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 use store::cdr::{CdrDirection, NewCdr};
@@ -60,10 +59,7 @@ async fn create_org(store: &Store, slug: &str) -> OrgId {
         sip_domain: domain.clone(),
         limits: OrgLimits::default(),
     };
-    let secrets = ReceptionSecrets {
-        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, "pw"),
-        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-    };
+    let secrets = testkit::fixtures::reception_secrets(&domain, "pw");
     store.create_org(&new, secrets).await.unwrap().id
 }
 

@@ -1,6 +1,5 @@
 //! Call records in the store, on SQLite and MariaDB (each test runs on both).
 
-use domain::defaults::ReceptionSecrets;
 use domain::*;
 use sea_orm::ConnectionTrait;
 use store::cdr::{
@@ -25,10 +24,7 @@ async fn new_org(store: &Store, slug: &str) -> OrgId {
         sip_domain: domain.clone(),
         limits: OrgLimits::default(),
     };
-    let secrets = ReceptionSecrets {
-        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, "pw"),
-        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-    };
+    let secrets = testkit::fixtures::reception_secrets(&domain, "pw");
     store.create_org(&new, secrets).await.unwrap().id
 }
 

@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use domain::defaults::ReceptionSecrets;
 use domain::trunk::*;
 use domain::*;
 use store::orgs::{NewOrg, Org, OrgLimits, OrgUpdate};
@@ -19,10 +18,7 @@ async fn open(url: &str) -> Store {
 
 async fn new_org(store: &Store, slug: &str) -> OrgId {
     let domain = SipDomain::parse(&format!("pbx.{slug}.test")).unwrap();
-    let secrets = ReceptionSecrets {
-        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, "pw"),
-        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-    };
+    let secrets = testkit::fixtures::reception_secrets(&domain, "pw");
     let new = NewOrg {
         slug: OrgSlug::parse(slug).unwrap(),
         name: CompanyName::parse(&format!("{slug} Inc.")).unwrap(),

@@ -20,10 +20,7 @@ async fn open(url: &str) -> Store {
 
 fn secrets(slug: &str, password: &str) -> ReceptionSecrets {
     let domain = SipDomain::parse(&format!("pbx.{slug}.test")).unwrap();
-    ReceptionSecrets {
-        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, password),
-        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-    }
+    testkit::fixtures::reception_secrets(&domain, password)
 }
 
 async fn new_org(store: &Store, slug: &str) -> OrgId {
@@ -41,24 +38,15 @@ async fn new_org(store: &Store, slug: &str) -> OrgId {
 }
 
 fn extension(number: &str, no_answer: NoAnswer) -> Extension {
-    let number = ExtensionNumber::parse(number).unwrap();
+    let ext = testkit::fixtures::extension(number, "pbx.acme.test", "secret");
     Extension {
-        a1_hash: A1Hash::compute(
-            &number,
-            &SipDomain::parse("pbx.acme.test").unwrap(),
-            "secret",
-        ),
-        number,
         display_name: DisplayName::parse("Ann Example").unwrap(),
-        voicemail_enabled: true,
-        voicemail_pin: VoicemailPin::parse("4321").unwrap(),
         voicemail_email: Some(Email::parse("ann@example.com").unwrap()),
         call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).unwrap(),
             no_answer,
+            ..ext.call_flow
         },
-        do_not_disturb: false,
-        outbound_caller_id: None,
+        ..ext
     }
 }
 

@@ -8,6 +8,9 @@
 //!
 //! With `LITTLEPBX_REQUIRE_MYSQL=1` (set by `.ci/run`) a MariaDB that cannot be reached or started
 //! fails the tests instead of skipping them.
+//!
+//! [`fixtures`] builds the domain values tests need again and again, [`mariadb`] turns an admin
+//! URL into the `mariadb` client's arguments.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +19,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database};
+
+pub mod fixtures;
+pub mod mariadb;
 
 /// Runs a test body once on SQLite and once on MariaDB: `db_test!(name, |url| async move { .. })`
 /// defines the tests `name::sqlite` and `name::mariadb`, each given the URL of a fresh database.

@@ -46,10 +46,7 @@ pub async fn seed(url: &str, orgs: usize, extensions: usize) {
     let mut ids = Vec::with_capacity(orgs);
     for i in 0..orgs {
         let domain = SipDomain::parse(&domain_of(i)).unwrap();
-        let reception = domain::defaults::ReceptionSecrets {
-            a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, "secret"),
-            voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-        };
+        let reception = testkit::fixtures::reception_secrets(&domain, "secret");
         let new = store::orgs::NewOrg {
             slug: OrgSlug::parse(&slug(i)).unwrap(),
             name: CompanyName::parse(&format!("Org {i}")).unwrap(),

@@ -56,12 +56,11 @@ const STORM_FS_DATABASE: &str = "lpbx_storm_fs";
 impl MariaDbFreeSwitch {
     async fn configure(tree: &std::path::Path, dir: &std::path::Path, ports: Ports) -> Self {
         let admin_url = testkit::mariadb_admin_url().expect("MariaDB for the fs-db comparison");
-        let rest = admin_url.trim_start_matches("mysql://");
-        let (credentials, host_port) = rest.split_once('@').unwrap();
-        let (user, password) = credentials.split_once(':').unwrap();
-        let (host, port) = host_port.split_once(':').unwrap();
+        let server = testkit::mariadb::AdminUrl::parse(&admin_url).unwrap();
+        let (host, port, user) = (&server.host, &server.port, &server.user);
         let dsn =
             format!("mariadb://Server={host};Port={port};Database={STORM_FS_DATABASE};Uid={user};");
+        let password = server.password.as_str();
         let fs = FreeSwitch::configure(tree, &dir.join("fs-db"), ports, Some((&dsn, password)))
             .expect("FreeSWITCH configuration with --fs-db");
         Self { fs, admin_url }

@@ -12,6 +12,7 @@ use anyhow::{ensure, Context};
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use serde_json::Value;
+use testkit::mariadb::AdminUrl;
 
 use crate::fixture::{repo_root, run};
 use crate::scenarios::{call_in, ended_by_caller, phone_port};
@@ -25,7 +26,7 @@ const LITTLEPBX_PASSWORD: &str = "tier-littlepbx-db-password";
 /// LittlePBX's database and FreeSWITCH's (with its user and LittlePBX's read-only user), made by
 /// `scripts/db-create.sh` on the test server and removed by `scripts/db-drop.sh` on drop.
 pub struct FsDatabases {
-    client: Vec<String>,
+    server: AdminUrl,
     names: [String; 5],
     /// LittlePBX's `database_url`.
     pub littlepbx_url: String,
@@ -41,16 +42,8 @@ pub struct FsDatabases {
 impl FsDatabases {
     pub fn create() -> anyhow::Result<Self> {
         let admin = testkit::mariadb_admin_url().map_err(anyhow::Error::msg)?;
-        let rest = admin.trim_start_matches("mysql://");
-        let (credentials, host_port) = rest.split_once('@').context("admin URL")?;
-        let (user, password) = credentials.split_once(':').context("admin URL")?;
-        let (host, port) = host_port.split_once(':').context("admin URL")?;
-        let client = vec![
-            format!("-h{host}"),
-            format!("-P{port}"),
-            format!("-u{user}"),
-            format!("-p{password}"),
-        ];
+        let server = AdminUrl::parse(&admin).context("admin URL")?;
+        let (host, port) = (server.host.as_str(), server.port.as_str());
         let n = std::process::id();
         let names = [
             format!("lpbx_tier_{n}"),
@@ -66,7 +59,7 @@ impl FsDatabases {
             .args(["--fs-reader", &names[4], "--user-host", host])
             .args(["--url-host", host, "--url-port", port])
             .arg("--")
-            .args(&client)
+            .args(server.client_args())
             .env("LITTLEPBX_DB_PASSWORD", LITTLEPBX_PASSWORD)
             .env("LITTLEPBX_FS_DB_PASSWORD", FS_PASSWORD)
             .env("LITTLEPBX_FS_READER_PASSWORD", READER_PASSWORD))
@@ -84,7 +77,7 @@ impl FsDatabases {
             dsn: line("FS_DB_DSN=")?,
             password: FS_PASSWORD.to_owned(),
             admin_url: format!("{admin}/{}", names[2]),
-            client,
+            server,
             names,
         })
     }
@@ -93,14 +86,13 @@ impl FsDatabases {
 impl Drop for FsDatabases {
     fn drop(&mut self) {
         let [database, user, fs_database, fs_user, fs_reader] = &self.names;
-        let host = self.client[0].trim_start_matches("-h").to_owned();
         let _ = run(Command::new("bash")
             .arg(repo_root().join("scripts/db-drop.sh"))
             .args(["--yes", "--database", database, "--user", user])
             .args(["--fs-database", fs_database, "--fs-user", fs_user])
-            .args(["--fs-reader", fs_reader, "--user-host", &host])
+            .args(["--fs-reader", fs_reader, "--user-host", &self.server.host])
             .arg("--")
-            .args(&self.client));
+            .args(self.server.client_args()));
     }
 }
 

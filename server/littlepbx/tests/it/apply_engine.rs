@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use testkit::db_test;
 
-use crate::common::{spawn_app_with, wait_for_job, OrgClient, TestApp};
+use crate::common::{new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp};
 
 const PASSWORD: &str = "correct horse battery";
 const ESL_PASSWORD: &str = "ClueCon-test";
@@ -20,19 +20,6 @@ async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
         config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
     })
     .await
-}
-
-async fn admin(app: &TestApp, slug: &str) -> OrgClient {
-    app.create_org(slug, &format!("boss@{slug}.example"), PASSWORD)
-        .await;
-    let mut client = app.org_client(slug);
-    assert_eq!(
-        client
-            .login(&format!("boss@{slug}.example"), PASSWORD)
-            .await,
-        200
-    );
-    client
 }
 
 /// Renames the reception extension in the draft: a change that makes FreeSWITCH flush a user.
@@ -89,8 +76,8 @@ db_test!(
         peer.respond("limit_usage hash lpbx_calls acme", "2");
         peer.respond_verb("xml_flush_cache", "+OK cleared 0 entries\n");
         let app = app_with_peer(&url, &peer).await;
-        let acme = admin(&app, "acme").await;
-        let globex = admin(&app, "globex").await;
+        let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
+        let globex = new_org_logged_in(&app, "globex", PASSWORD).await;
         rename_reception(&acme, "Front Desk").await;
         rename_reception(&globex, "Globex Desk").await;
 
@@ -162,7 +149,7 @@ db_test!(the_wait_ends_at_its_maximum, |url: String| async move {
     let peer = TestPeer::start(ESL_PASSWORD).await.unwrap();
     peer.respond("limit_usage hash lpbx_calls acme", "3");
     let app = app_with_peer(&url, &peer).await;
-    let acme = admin(&app, "acme").await;
+    let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
     rename_reception(&acme, "Front Desk").await;
     start_apply(&acme, true, 1, false).await;
     let done = wait_for_job(&acme, 10, |j| j["state"] == "done").await;
@@ -180,7 +167,7 @@ db_test!(
         peer.respond_verb("xml_flush_cache", "+OK cleared 1 entry\n");
         peer.set_refuse_connections(true);
         let app = app_with_peer(&url, &peer).await;
-        let acme = admin(&app, "acme").await;
+        let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         rename_reception(&acme, "Front Desk").await;
         start_apply(&acme, false, 0, false).await;
         let done = wait_for_job(&acme, 10, |j| j["state"] == "done").await;
@@ -295,7 +282,7 @@ db_test!(
             config.smtp.from = "LittlePBX <pbx@provider.example>".into();
         })
         .await;
-        let acme = admin(&app, "acme").await;
+        let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         rename_reception(&acme, "Front Desk").await;
         start_apply(&acme, true, 60, true).await;
         let done = wait_for_job(&acme, 15, |j| {
@@ -332,7 +319,7 @@ db_test!(
             config.smtp.port = closed_port;
         })
         .await;
-        let acme = admin(&app, "acme").await;
+        let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         rename_reception(&acme, "Front Desk").await;
         start_apply(&acme, false, 0, true).await;
         let done = wait_for_job(&acme, 30, |j| {

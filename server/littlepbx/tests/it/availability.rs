@@ -300,14 +300,7 @@ impl Drop for Server {
 /// acme.test with extensions 1001 and 1002 (password "secret", as in the captures), applied.
 async fn acme_in(store: &store::Store) -> store::OrgId {
     let domain = domain::SipDomain::parse("acme.test").unwrap();
-    let reception = domain::defaults::ReceptionSecrets {
-        a1_hash: domain::A1Hash::compute(
-            &domain::ExtensionNumber::parse("100").unwrap(),
-            &domain,
-            "x",
-        ),
-        voicemail_pin: domain::VoicemailPin::parse("1234").unwrap(),
-    };
+    let reception = testkit::fixtures::reception_secrets(&domain, "x");
     let new = store::orgs::NewOrg {
         slug: domain::OrgSlug::parse("acme").unwrap(),
         name: domain::CompanyName::parse("Acme").unwrap(),
@@ -316,21 +309,7 @@ async fn acme_in(store: &store::Store) -> store::OrgId {
     };
     let org = store.create_org(&new, reception).await.unwrap().id;
     for number in ["1001", "1002"] {
-        let number = domain::ExtensionNumber::parse(number).unwrap();
-        let ext = domain::Extension {
-            a1_hash: domain::A1Hash::compute(&number, &domain, "secret"),
-            number,
-            display_name: domain::DisplayName::parse("Someone").unwrap(),
-            voicemail_enabled: true,
-            voicemail_pin: domain::VoicemailPin::parse("4321").unwrap(),
-            voicemail_email: None,
-            call_flow: domain::CallFlow {
-                ring_seconds: domain::RingSeconds::parse(20).unwrap(),
-                no_answer: domain::NoAnswer::Voicemail,
-            },
-            do_not_disturb: false,
-            outbound_caller_id: None,
-        };
+        let ext = testkit::fixtures::extension(number, domain.as_str(), "secret");
         store.create_extension(org, &ext).await.unwrap();
     }
     apply(store, org).await;

@@ -183,6 +183,25 @@ impl OrgClient {
     }
 }
 
+/// A client of org `slug`'s pages, logged in as its admin `boss@<slug>.example`.
+pub async fn logged_in(app: &TestApp, slug: &str, password: &str) -> OrgClient {
+    let mut client = app.org_client(slug);
+    assert_eq!(
+        client
+            .login(&format!("boss@{slug}.example"), password)
+            .await,
+        200
+    );
+    client
+}
+
+/// Creates org `slug` with the admin `boss@<slug>.example` and logs in as that admin.
+pub async fn new_org_logged_in(app: &TestApp, slug: &str, password: &str) -> OrgClient {
+    app.create_org(slug, &format!("boss@{slug}.example"), password)
+        .await;
+    logged_in(app, slug, password).await
+}
+
 pub async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();

@@ -170,14 +170,7 @@ async fn applies_survive_sigkill_at_random_moments() {
 /// An org with 300 extensions, all applied as "Round 0", and an admin.
 async fn acme_applied_as_round_0(store: &store::Store) -> store::OrgId {
     let domain = domain::SipDomain::parse("pbx.acme.localhost").unwrap();
-    let reception = domain::defaults::ReceptionSecrets {
-        a1_hash: domain::A1Hash::compute(
-            &domain::ExtensionNumber::parse("100").unwrap(),
-            &domain,
-            "x",
-        ),
-        voicemail_pin: domain::VoicemailPin::parse("1234").unwrap(),
-    };
+    let reception = testkit::fixtures::reception_secrets(&domain, "x");
     let new = store::orgs::NewOrg {
         slug: domain::OrgSlug::parse("acme").unwrap(),
         name: domain::CompanyName::parse("Acme").unwrap(),
@@ -195,20 +188,11 @@ async fn acme_applied_as_round_0(store: &store::Store) -> store::OrgId {
         .await
         .unwrap();
     for n in 0..EXTENSIONS {
-        let number = domain::ExtensionNumber::parse(&(1000 + n).to_string()).unwrap();
+        let number = (1000 + n).to_string();
         let ext = domain::Extension {
-            a1_hash: domain::A1Hash::compute(&number, &domain, "pw"),
-            number,
             display_name: domain::DisplayName::parse("Round 0").unwrap(),
-            voicemail_enabled: true,
             voicemail_pin: domain::VoicemailPin::parse("1234").unwrap(),
-            voicemail_email: None,
-            call_flow: domain::CallFlow {
-                ring_seconds: domain::RingSeconds::parse(20).unwrap(),
-                no_answer: domain::NoAnswer::Voicemail,
-            },
-            do_not_disturb: false,
-            outbound_caller_id: None,
+            ..testkit::fixtures::extension(&number, domain.as_str(), "pw")
         };
         store.create_extension(org, &ext).await.unwrap();
     }

@@ -9,20 +9,6 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Client options reaching the test server as its administrator, from the admin URL.
-fn client_args(admin_url: &str) -> Vec<String> {
-    let rest = admin_url.trim_start_matches("mysql://");
-    let (credentials, host_port) = rest.split_once('@').expect("user@host");
-    let (user, password) = credentials.split_once(':').expect("user:password");
-    let (host, port) = host_port.split_once(':').expect("host:port");
-    vec![
-        format!("-h{host}"),
-        format!("-P{port}"),
-        format!("-u{user}"),
-        format!("-p{password}"),
-    ]
-}
-
 fn run(
     name: &str,
     args: &[&str],
@@ -69,7 +55,7 @@ async fn create_is_idempotent_grants_enough_and_drop_removes_everything() {
         Err(why) if testkit::mysql_required() => panic!("MariaDB required: {why}"),
         Err(why) => return eprintln!("skipping: {why}"),
     };
-    let client = client_args(&admin_url);
+    let client = testkit::mariadb::client_args(&admin_url);
     let suffix = std::process::id();
     let (db, user) = (format!("lpbx_script_{suffix}"), format!("lpbx_u_{suffix}"));
     let port = admin_url.rsplit(':').next().unwrap().to_owned();
@@ -215,7 +201,7 @@ async fn freeswitchs_database_with_its_user_and_a_read_only_reader() {
         Err(why) if testkit::mysql_required() => panic!("MariaDB required: {why}"),
         Err(why) => return eprintln!("skipping: {why}"),
     };
-    let client = client_args(&admin_url);
+    let client = testkit::mariadb::client_args(&admin_url);
     let n = std::process::id();
     let names = [
         format!("lpbx_fsx_{n}"),

@@ -57,21 +57,7 @@ pub(crate) async fn acme(app: &TestApp) -> store::OrgId {
 }
 
 pub(crate) async fn add_extension(app: &TestApp, org: store::OrgId, number: &str) {
-    let number = ExtensionNumber::parse(number).unwrap();
-    let ext = Extension {
-        a1_hash: A1Hash::compute(&number, &SipDomain::parse("acme.test").unwrap(), "secret"),
-        number,
-        display_name: DisplayName::parse("Someone").unwrap(),
-        voicemail_enabled: true,
-        voicemail_pin: VoicemailPin::parse("4321").unwrap(),
-        voicemail_email: None,
-        call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).unwrap(),
-            no_answer: NoAnswer::Voicemail,
-        },
-        do_not_disturb: false,
-        outbound_caller_id: None,
-    };
+    let ext = testkit::fixtures::extension(number, "acme.test", "secret");
     app.state.store().create_extension(org, &ext).await.unwrap();
 }
 

@@ -4,29 +4,16 @@ use reqwest::Method;
 use serde_json::json;
 use testkit::db_test;
 
-use crate::common::{spawn_app, wait_for_job, OrgClient, TestApp};
+use crate::common::{new_org_logged_in, spawn_app, wait_for_job};
 
 const PASSWORD: &str = "correct horse battery";
-
-async fn logged_in(app: &TestApp, slug: &str) -> OrgClient {
-    app.create_org(slug, &format!("boss@{slug}.example"), PASSWORD)
-        .await;
-    let mut client = app.org_client(slug);
-    assert_eq!(
-        client
-            .login(&format!("boss@{slug}.example"), PASSWORD)
-            .await,
-        200
-    );
-    client
-}
 
 db_test!(
     org_pages_know_their_org_and_sessions_stay_home,
     |url: String| async move {
         let app = spawn_app(&url).await;
-        let mut acme = logged_in(&app, "acme").await;
-        let globex = logged_in(&app, "globex").await;
+        let mut acme = new_org_logged_in(&app, "acme", PASSWORD).await;
+        let globex = new_org_logged_in(&app, "globex", PASSWORD).await;
 
         let (status, body) = app.org_client("nosuch").get_json("/api/org/info").await;
         assert_eq!(status, 404, "{body}");
@@ -106,7 +93,7 @@ db_test!(
     extensions_are_edited_in_the_draft_with_revisions,
     |url: String| async move {
         let app = spawn_app(&url).await;
-        let client = logged_in(&app, "acme").await;
+        let client = new_org_logged_in(&app, "acme", PASSWORD).await;
 
         let (status, created) = client
             .send_json(
@@ -259,7 +246,7 @@ db_test!(
     the_page_shows_changes_and_issues_and_apply_publishes,
     |url: String| async move {
         let app = spawn_app(&url).await;
-        let client = logged_in(&app, "acme").await;
+        let client = new_org_logged_in(&app, "acme", PASSWORD).await;
         let (_, pbx) = client.get_json("/api/org/pbx").await;
         assert_eq!(pbx["changes"].as_array().unwrap().len(), 0);
         assert_eq!(pbx["applied_version"], 1);
@@ -336,7 +323,7 @@ db_test!(
     discard_and_reset_need_no_apply_and_reset_needs_confirmation,
     |url: String| async move {
         let app = spawn_app(&url).await;
-        let client = logged_in(&app, "acme").await;
+        let client = new_org_logged_in(&app, "acme", PASSWORD).await;
         client
             .send_json(
                 Method::POST,
@@ -376,7 +363,7 @@ db_test!(
 
 db_test!(did_routes_and_options, |url: String| async move {
     let app = spawn_app(&url).await;
-    let client = logged_in(&app, "acme").await;
+    let client = new_org_logged_in(&app, "acme", PASSWORD).await;
     let org = app
         .state
         .store()
@@ -430,7 +417,7 @@ db_test!(did_routes_and_options, |url: String| async move {
 
 db_test!(bad_bodies_are_clear_4xx, |url: String| async move {
     let app = spawn_app(&url).await;
-    let client = logged_in(&app, "acme").await;
+    let client = new_org_logged_in(&app, "acme", PASSWORD).await;
     let response = client
         .request(Method::POST, "/api/org/extensions")
         .body("{not json")

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use testkit::db_test;
 
-use crate::common::{spawn_app, OrgClient, TestApp};
+use crate::common::{logged_in, spawn_app, OrgClient, TestApp};
 
 const ADMIN_PASSWORD: &str = "correct horse battery";
 const ANN_PASSWORD: &str = "ann-Secret-101";
@@ -107,20 +107,9 @@ async fn add_extension(
     name: &str,
     password: &str,
 ) {
-    let number = ExtensionNumber::parse(number).unwrap();
     let ext = Extension {
-        a1_hash: A1Hash::compute(&number, &SipDomain::parse(domain).unwrap(), password),
-        number,
         display_name: DisplayName::parse(name).unwrap(),
-        voicemail_enabled: true,
-        voicemail_pin: VoicemailPin::parse("4321").unwrap(),
-        voicemail_email: None,
-        call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).unwrap(),
-            no_answer: NoAnswer::Voicemail,
-        },
-        do_not_disturb: false,
-        outbound_caller_id: None,
+        ..testkit::fixtures::extension(number, domain, password)
     };
     app.state.store().create_extension(org, &ext).await.unwrap();
 }
@@ -796,17 +785,6 @@ db_test!(
     }
 );
 
-async fn logged_in(app: &TestApp, slug: &str) -> OrgClient {
-    let mut client = app.org_client(slug);
-    assert_eq!(
-        client
-            .login(&format!("boss@{slug}.example"), ADMIN_PASSWORD)
-            .await,
-        200
-    );
-    client
-}
-
 async fn new_link(client: &OrgClient, extension: &str) -> (u16, Value) {
     client
         .send_json(
@@ -822,7 +800,7 @@ db_test!(
     |url: String| async move {
         let app = spawn_app(&url).await;
         let orgs = setup(&app).await;
-        let admin = logged_in(&app, "acme").await;
+        let admin = logged_in(&app, "acme", ADMIN_PASSWORD).await;
 
         // CSRF header and session are required.
         let no_csrf = admin
@@ -917,7 +895,7 @@ db_test!(
             app.org_client("acme").get_json("/api/org/phones").await.0,
             401
         );
-        let admin = logged_in(&app, "acme").await;
+        let admin = logged_in(&app, "acme", ADMIN_PASSWORD).await;
         let (status, view) = admin.get_json("/api/org/phones").await;
         assert_eq!(status, 200, "{view}");
         assert_eq!(view["sip_domain"], "pbx.acme.localhost");
@@ -1018,7 +996,7 @@ db_test!(
                 .0,
             401
         );
-        let admin = logged_in(&app, "acme").await;
+        let admin = logged_in(&app, "acme", ADMIN_PASSWORD).await;
 
         // The list: every guide once, grouped by kind of device, Linphone with a QR link.
         let (status, list) = admin.get_json("/api/org/phones/guides").await;
@@ -1150,7 +1128,7 @@ db_test!(
         assert_eq!(status, 404);
 
         // Another org's admin gets their own org's values, for their own extensions.
-        let beta = logged_in(&app, "beta").await;
+        let beta = logged_in(&app, "beta", ADMIN_PASSWORD).await;
         let (status, guide) = beta
             .get_json("/api/org/phones/guides/microsip?extension=101")
             .await;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use testkit::db_test;
 
 use crate::cdr::{ingest, org, Call, Kind};
-use crate::common::{spawn_app_with, OrgClient, TestApp};
+use crate::common::{logged_in, spawn_app_with, OrgClient, TestApp};
 use crate::provider_client::{org_key, provider_key, Api};
 
 const PASSWORD: &str = "correct horse battery";
@@ -19,17 +19,6 @@ const ESL_PASSWORD: &str = "ClueCon-stats";
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
-
-async fn admin(app: &TestApp, slug: &str) -> OrgClient {
-    let mut client = app.org_client(slug);
-    assert_eq!(
-        client
-            .login(&format!("boss@{slug}.example"), PASSWORD)
-            .await,
-        200
-    );
-    client
-}
 
 async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
     let addr = peer.addr_string();
@@ -190,7 +179,7 @@ db_test!(the_numbers_match_the_records, |url: String| async move {
     for call in acme_all.iter().chain(&globex_calls(now)) {
         ingest(&app, call).await;
     }
-    let acme = admin(&app, "acme").await;
+    let acme = logged_in(&app, "acme", PASSWORD).await;
 
     for period in ["today", "7d", "30d"] {
         let summary = get_ok(&acme, &format!("/api/org/stats/summary?period={period}")).await;
@@ -355,8 +344,8 @@ db_test!(another_org_sees_nothing_of_it, |url: String| async move {
     for call in acme_calls(now).iter().chain(&globex_calls(now)) {
         ingest(&app, call).await;
     }
-    let acme = admin(&app, "acme").await;
-    let globex = admin(&app, "globex").await;
+    let acme = logged_in(&app, "acme", PASSWORD).await;
+    let globex = logged_in(&app, "globex", PASSWORD).await;
 
     let summary = get_ok(&globex, "/api/org/stats/summary?period=30d").await;
     assert_eq!(summary["totals"]["calls"], 2, "only globex's own calls");
@@ -418,7 +407,7 @@ db_test!(
         for call in &calls {
             ingest(&app, call).await;
         }
-        let acme = admin(&app, "acme").await;
+        let acme = logged_in(&app, "acme", PASSWORD).await;
         let mut seen: Vec<Value> = Vec::new();
         let mut path = "/api/org/stats/calls?limit=5".to_owned();
         loop {
@@ -496,8 +485,8 @@ db_test!(
         let app = app_with_peer(&url, &peer).await;
         org(&app, "acme").await;
         org(&app, "globex").await;
-        let acme = admin(&app, "acme").await;
-        let globex = admin(&app, "globex").await;
+        let acme = logged_in(&app, "acme", PASSWORD).await;
+        let globex = logged_in(&app, "globex", PASSWORD).await;
 
         let started = store::now_ms();
         let live = {
@@ -588,7 +577,7 @@ db_test!(
     |url: String| async move {
         let app = spawn_app_with(&url, |_| {}).await;
         org(&app, "acme").await;
-        let acme = admin(&app, "acme").await;
+        let acme = logged_in(&app, "acme", PASSWORD).await;
         let live = get_ok(&acme, "/api/org/stats/live").await;
         assert_eq!(live["source"]["state"], "not_configured");
         assert_eq!(live["calls_in_progress"], Value::Null);

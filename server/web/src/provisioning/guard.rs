@@ -8,12 +8,13 @@
 //! live in memory, per instance, like `engine::sip_guard`; several instances multiply the
 //! allowance, which stays far too small for guessing a 16-character password.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use store::OrgId;
+
+use engine::lockout::{AfterLock, Failure, Lockout, Rules};
 
 /// Failures of one extension within [`WINDOW`] that lock it.
 pub const MAX_FAILURES_PER_EXTENSION: u32 = 5;
@@ -31,16 +32,32 @@ enum Key {
     Extension(OrgId, String),
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Count {
-    failures: u32,
-    window_start: Instant,
-    locked_until: Option<Instant>,
+impl Key {
+    fn max_failures(&self) -> u32 {
+        match self {
+            Key::Source(_) => MAX_FAILURES_PER_SOURCE,
+            Key::Extension(..) => MAX_FAILURES_PER_EXTENSION,
+        }
+    }
 }
 
-#[derive(Default)]
 pub struct ProvisionGuard {
-    counts: Mutex<HashMap<Key, Count>>,
+    lockout: Mutex<Lockout<Key>>,
+}
+
+impl Default for ProvisionGuard {
+    fn default() -> Self {
+        let rules = Rules {
+            max_failures: Key::max_failures,
+            window: WINDOW,
+            lock: LOCKOUT,
+            capacity: MAX_KEYS,
+            after_lock: AfterLock::StartOver,
+        };
+        Self {
+            lockout: Mutex::new(Lockout::new(rules)),
+        }
+    }
 }
 
 impl ProvisionGuard {
@@ -56,24 +73,17 @@ impl ProvisionGuard {
     /// Failures not tied to an extension (an unknown provisioning link).
     pub fn record_source_failure(&self, ip: Option<IpAddr>) {
         if let Some(ip) = ip {
-            self.bump(Key::Source(ip), MAX_FAILURES_PER_SOURCE, Instant::now());
+            self.bump(&Key::Source(ip), Instant::now());
         }
     }
 
     pub fn check_source(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        match ip {
-            Some(ip) => self.wait(&Key::Source(ip), now).map_or(Ok(()), Err),
-            None => Ok(()),
-        }
+        self.longest_wait(ip.map(Key::Source), Instant::now())
     }
 
     pub fn record_success(&self, org: OrgId, user: &str) {
-        if let Ok(mut counts) = self.counts.lock() {
-            let key = Key::Extension(org, user.to_owned());
-            if counts.get(&key).is_some_and(|c| c.locked_until.is_none()) {
-                counts.remove(&key);
-            }
+        if let Ok(mut lockout) = self.lockout.lock() {
+            lockout.forgive(&Key::Extension(org, user.to_owned()));
         }
     }
 
@@ -88,52 +98,39 @@ impl ProvisionGuard {
             .map(Key::Source)
             .into_iter()
             .chain([Key::Extension(org, user.to_owned())]);
-        let longest = keys.filter_map(|key| self.wait(&key, now)).max();
-        longest.map_or(Ok(()), Err)
+        self.longest_wait(keys, now)
     }
 
-    fn wait(&self, key: &Key, now: Instant) -> Option<Duration> {
-        let counts = self.counts.lock().ok()?;
-        let until = counts.get(key)?.locked_until?;
-        (until > now).then(|| until - now)
+    /// `Err(wait)` with the longest wait of `keys` that are locked.
+    fn longest_wait(
+        &self,
+        keys: impl IntoIterator<Item = Key>,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let Ok(lockout) = self.lockout.lock() else {
+            return Ok(());
+        };
+        let longest = keys
+            .into_iter()
+            .filter_map(|key| lockout.wait(&key, now))
+            .max();
+        longest.map_or(Ok(()), Err)
     }
 
     fn record_failure_at(&self, ip: Option<IpAddr>, org: OrgId, user: &str, now: Instant) {
         if let Some(ip) = ip {
-            self.bump(Key::Source(ip), MAX_FAILURES_PER_SOURCE, now);
+            self.bump(&Key::Source(ip), now);
         }
         // Keep absurd user names from filling memory with distinct keys.
         let user: String = user.chars().take(16).collect();
-        self.bump(Key::Extension(org, user), MAX_FAILURES_PER_EXTENSION, now);
+        self.bump(&Key::Extension(org, user), now);
     }
 
-    fn bump(&self, key: Key, max: u32, now: Instant) {
-        let Ok(mut counts) = self.counts.lock() else {
+    fn bump(&self, key: &Key, now: Instant) {
+        let Ok(mut lockout) = self.lockout.lock() else {
             return;
         };
-        if counts.len() >= MAX_KEYS && !counts.contains_key(&key) {
-            counts.retain(|_, c| {
-                now.duration_since(c.window_start) <= WINDOW
-                    || c.locked_until.is_some_and(|u| u > now)
-            });
-            if counts.len() >= MAX_KEYS {
-                return;
-            }
-        }
-        let count = counts.entry(key.clone()).or_insert(Count {
-            failures: 0,
-            window_start: now,
-            locked_until: None,
-        });
-        if now.duration_since(count.window_start) > WINDOW {
-            count.failures = 0;
-            count.window_start = now;
-        }
-        count.failures += 1;
-        if count.failures >= max && count.locked_until.is_none_or(|until| until <= now) {
-            count.locked_until = Some(now + LOCKOUT);
-            count.failures = 0;
-            count.window_start = now;
+        if let Failure::Locked { .. } = lockout.fail(key, now) {
             tracing::warn!(
                 ?key,
                 "provisioning authentication failures: locked out for a while"

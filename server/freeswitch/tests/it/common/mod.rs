@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use domain::trunk::{Cidr, SipHost, SipUser, Transport, TrunkConfig, TrunkRole, TrunkSettings};
 use domain::{
-    A1Hash, CallFlow, CompanyName, DidRoute, DisplayName, Email, Extension, ExtensionNumber,
-    MohFileId, NoAnswer, OrgConfig, OrgOptions, OrgSlug, OrgStatus, RingSeconds, SipDomain,
-    VoicemailPin, E164,
+    CompanyName, DidRoute, DisplayName, Email, Extension, ExtensionNumber, MohFileId, NoAnswer,
+    OrgConfig, OrgOptions, OrgSlug, OrgStatus, SipDomain, E164,
 };
 use freeswitch::{MemoryLookup, OrgInput, OrgView, ProviderLimits, Settings, TrunkInput};
 use quick_xml::events::Event;
@@ -86,20 +85,9 @@ pub fn without_param(body: &str, key: &str) -> String {
 }
 
 fn ext(number: &str, name: &str, domain: &str, password: &str) -> Extension {
-    let number = ExtensionNumber::parse(number).unwrap();
     Extension {
-        a1_hash: A1Hash::compute(&number, &SipDomain::parse(domain).unwrap(), password),
-        number,
         display_name: DisplayName::parse(name).unwrap(),
-        voicemail_enabled: true,
-        voicemail_pin: VoicemailPin::parse("4321").unwrap(),
-        voicemail_email: None,
-        call_flow: CallFlow {
-            ring_seconds: RingSeconds::parse(20).unwrap(),
-            no_answer: NoAnswer::Voicemail,
-        },
-        do_not_disturb: false,
-        outbound_caller_id: None,
+        ..testkit::fixtures::extension(number, domain, password)
     }
 }
 
