@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod formats;
 pub mod guard;
+pub mod guides;
 pub mod qr;
 
 use api_types::provisioning::{FeatureCode, PhonebookEntry, SipTransport};
