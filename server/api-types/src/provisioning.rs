@@ -137,8 +137,8 @@ pub struct PhonesView {
     pub feature_codes: Vec<FeatureCode>,
     /// The org-level placeholders of the help content and their values
     /// (`sip_domain` -> `pbx.acme.example.com`, ...). The extension-level ones
-    /// ([`crate::phones::EXTENSION_PLACEHOLDERS`]) are filled by the page from the chosen
-    /// extension.
+    /// (`extension`, `display_name`, `password`, `other_extension`) are filled by the server
+    /// from the chosen extension when it sends one page.
     pub values: BTreeMap<String, String>,
     /// The org's extensions as phones know them (applied configuration).
     pub extensions: Vec<PhonebookEntry>,

@@ -912,7 +912,7 @@ db_test!(
                 app.port
             )
         );
-        for name in api_types::phones::ORG_PLACEHOLDERS {
+        for name in web::provisioning::guides::ORG_PLACEHOLDERS {
             assert!(view["values"][*name].is_string(), "{name}");
         }
         let numbers: Vec<&str> = view["extensions"]
@@ -1010,7 +1010,10 @@ db_test!(
             .flat_map(|g| g["guides"].as_array().unwrap())
             .map(|g| g["id"].as_str().unwrap())
             .collect();
-        let wanted: Vec<&str> = api_types::phones::GUIDES.iter().map(|g| g.id).collect();
+        let wanted: Vec<&str> = web::provisioning::guides::all()
+            .iter()
+            .map(|g| g.id.as_str())
+            .collect();
         assert_eq!(ids, wanted);
         let with_link: Vec<&str> = groups
             .iter()
@@ -1085,7 +1088,7 @@ db_test!(
             assert_eq!(status, 200, "{id}: {guide}");
             for text in guide_texts(&guide) {
                 assert!(
-                    api_types::phones::placeholders_in(&text).is_empty(),
+                    web::provisioning::guides::placeholders_in(&text).is_empty(),
                     "{id}: {text}"
                 );
             }

@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod formats;
 pub mod guard;
+pub mod guides;
 pub mod qr;
 
 use api_types::provisioning::{FeatureCode, PhonebookEntry, SipTransport};
@@ -221,7 +222,7 @@ pub fn feature_codes() -> Vec<FeatureCode> {
 }
 
 /// The values of the help content's org-level placeholders
-/// (`api_types::phones::ORG_PLACEHOLDERS`). `org_url` is the org's web address.
+/// ([`guides::ORG_PLACEHOLDERS`]). `org_url` is the org's web address.
 pub fn placeholder_values(
     directory: &Directory,
     site: &Site,
@@ -270,20 +271,20 @@ mod tests {
         let site = Site::from_config(&Config::default());
         let values = placeholder_values(&directory, &site, "https://pbx.acme.example.com");
         let filled: Vec<&str> = values.keys().map(String::as_str).collect();
-        let mut wanted = api_types::phones::ORG_PLACEHOLDERS.to_vec();
+        let mut wanted = guides::ORG_PLACEHOLDERS.to_vec();
         wanted.sort_unstable();
         assert_eq!(filled, wanted);
-        for name in api_types::phones::EXTENSION_PLACEHOLDERS {
+        for name in guides::EXTENSION_PLACEHOLDERS {
             assert!(!values.contains_key(*name), "{name} is the page's to fill");
         }
         assert_eq!(values["transport"], "TCP");
         assert_eq!(values["echo_test"], "*43");
-        for guide in api_types::phones::GUIDES {
+        for guide in guides::all() {
             for text in guide.texts() {
-                let filled = api_types::phones::fill(text, |name| values.get(name).cloned());
-                for left in api_types::phones::placeholders_in(&filled) {
+                let filled = guides::fill(text, |name| values.get(name).cloned());
+                for left in guides::placeholders_in(&filled) {
                     assert!(
-                        api_types::phones::EXTENSION_PLACEHOLDERS.contains(&left),
+                        guides::EXTENSION_PLACEHOLDERS.contains(&left),
                         "{}: {{{left}}} is not filled",
                         guide.id
                     );

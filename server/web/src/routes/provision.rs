@@ -47,8 +47,8 @@ use crate::provisioning::auth::{
 };
 use crate::provisioning::guard::ProvisionGuard;
 use crate::provisioning::{
-    feature_codes, find_extension, formats, qr, Directory, Provisioned, Site, LINK_LIFETIME_SECS,
-    REGISTRATION_EXPIRY_SECS,
+    feature_codes, find_extension, formats, guides, qr, Directory, Provisioned, Site,
+    LINK_LIFETIME_SECS, REGISTRATION_EXPIRY_SECS,
 };
 use crate::state::AppState;
 use engine::secrets;
@@ -552,7 +552,7 @@ async fn phones(State(state): State<AppState>, admin: OrgAdmin) -> ApiResult<Api
 
 /// `GET /api/org/phones/guides`: the help pages there are, by kind of device.
 async fn guide_list(_admin: OrgAdmin) -> ApiJson<GuideList> {
-    ApiJson(api_types::phones::guide_list())
+    ApiJson(guides::guide_list())
 }
 
 /// `GET /api/org/phones/guides/{id}?extension=N`: one help page with the org's values and the
@@ -564,7 +564,7 @@ async fn guide(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<GuideQuery>,
 ) -> ApiResult<ApiJson<FilledGuide>> {
-    let guide = api_types::phones::guide(&id).ok_or_else(|| ApiError::not_found("Help page"))?;
+    let guide = guides::guide(&id).ok_or_else(|| ApiError::not_found("Help page"))?;
     let snapshot = state.store().applied_snapshot(admin.org.id).await?;
     let wanted = query.extension.as_deref().map(str::trim).unwrap_or("");
     let Some(extension) = find_extension(&snapshot, wanted) else {
