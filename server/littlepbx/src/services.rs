@@ -3,7 +3,8 @@
 
 use domain::defaults::{reception_number, ReceptionSecrets};
 use domain::{A1Hash, CompanyName, ExtensionNumber, OrgSlug, SipDomain, VoicemailPin};
-use store::apply::{ApplyFacts, ApplyOutcome, ApplyRequest};
+use fsxml::sync::apply_commands;
+use store::apply::{ApplyOutcome, ApplyRequest};
 use store::orgs::{NewOrg, Org, OrgLimits};
 use store::{OrgId, StoreResult};
 
@@ -65,8 +66,8 @@ pub fn new_sip_credentials(number: &ExtensionNumber, domain: &SipDomain) -> (A1H
 }
 
 /// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this. The
-/// event-socket commands FreeSWITCH needs (for this org only) are queued in the same
-/// transaction.
+/// event-socket commands FreeSWITCH needs (for this org only) are derived from the facts of the
+/// open Apply and queued in its transaction.
 pub async fn apply_now(
     state: &AppState,
     org: OrgId,
@@ -79,33 +80,9 @@ pub async fn apply_now(
         job_id,
         emergency_numbers: &emergency,
     };
-    let settings = state.fs_settings();
-    let outcome = state
-        .store()
-        .apply(org, &request, |facts| after_apply_commands(settings, facts))
-        .await?;
+    let prepared = state.store().prepare_apply(org, &request).await?;
+    let commands = apply_commands(&prepared.facts(), state.fs_settings());
+    let outcome = prepared.commit(fsxml::sync::to_strings(&commands)).await?;
     state.xml_cache().invalidate();
     Ok(outcome)
-}
-
-/// What FreeSWITCH must be told after an Apply of one org (see `fsxml::sync`).
-fn after_apply_commands(settings: &fsxml::Settings, facts: &ApplyFacts<'_>) -> Vec<String> {
-    let (Ok(slug), Ok(domain)) = (
-        OrgSlug::parse(facts.slug),
-        SipDomain::parse(facts.sip_domain),
-    ) else {
-        tracing::error!(
-            slug = facts.slug,
-            "stored org names do not parse; FreeSWITCH not told"
-        );
-        return vec![];
-    };
-    let facts = fsxml::sync::ApplyFacts {
-        slug: &slug,
-        domain: &domain,
-        changes: facts.changes,
-        previous: facts.previous,
-        next: facts.next,
-    };
-    fsxml::sync::to_strings(&fsxml::sync::apply_commands(&facts, settings))
 }

@@ -141,7 +141,10 @@ async fn one_round(setup: &mut Setup) -> Duration {
     let started = Instant::now();
     let outcome = setup
         .store
-        .apply(setup.big, &request, |_| vec![])
+        .prepare_apply(setup.big, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -167,7 +170,10 @@ async fn change_all_round(setup: &mut Setup) -> Duration {
     let started = Instant::now();
     let outcome = setup
         .store
-        .apply(setup.big, &request, |_| vec![])
+        .prepare_apply(setup.big, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
         .await
         .unwrap();
     let elapsed = started.elapsed();

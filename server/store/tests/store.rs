@@ -6,7 +6,7 @@ use domain::defaults::ReceptionSecrets;
 use domain::trunk::*;
 use domain::*;
 use store::admins::AdminCredential;
-use store::apply::{ApplyFacts, ApplyRequest, Step};
+use store::apply::{ApplyRequest, Step};
 use store::orgs::{NewOrg, OrgLimits, OrgUpdate};
 use store::telephony::PasswordChange;
 use store::{Layer, OrgId, Store, StoreError};
@@ -71,7 +71,7 @@ fn flush_commands(facts: &ApplyFacts<'_>) -> Vec<String> {
         .changes
         .iter()
         .filter_map(|c| match &c.subject {
-            Subject::Extension(n) => Some(format!("xml_flush_cache id {n} {}", facts.sip_domain)),
+            Subject::Extension(n) => Some(format!("xml_flush_cache id {n} {}", facts.domain)),
             _ => None,
         })
         .collect()
@@ -84,7 +84,9 @@ async fn apply(store: &Store, org: OrgId) -> Result<store::apply::ApplyOutcome, 
         job_id: None,
         emergency_numbers: &emergency,
     };
-    store.apply(org, &request, flush_commands).await
+    let prepared = store.prepare_apply(org, &request).await?;
+    let commands = flush_commands(&prepared.facts());
+    prepared.commit(commands).await
 }
 
 db_test!(migrations_are_idempotent, |url: String| async move {
@@ -449,6 +451,68 @@ db_test!(
                 .len(),
             11
         );
+    }
+);
+
+db_test!(
+    a_prepared_apply_shows_its_facts_and_dropping_it_changes_nothing,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let before = store.org(org).await.unwrap();
+        let emergency = emergency();
+        let request = ApplyRequest {
+            applied_by: "ann@example.com",
+            job_id: None,
+            emergency_numbers: &emergency,
+        };
+        let prepared = store.prepare_apply(org, &request).await.unwrap();
+        let facts = prepared.facts();
+        assert_eq!(facts.slug.as_str(), "acme");
+        assert_eq!(facts.domain.as_str(), "pbx.acme.test");
+        assert_eq!(facts.changes.len(), 1);
+        assert_eq!(
+            facts.next.extensions.len(),
+            facts.previous.extensions.len() + 1
+        );
+        drop(prepared);
+        let after = store.org(org).await.unwrap();
+        assert_eq!(after.applied_version, before.applied_version);
+        assert_eq!(store.pending_changes(org).await.unwrap().len(), 1);
+        assert!(store.pending_fs_commands(10).await.unwrap().is_empty());
+        assert_eq!(apply(&store, org).await.unwrap().queued_commands, 1);
+    }
+);
+
+db_test!(
+    a_stored_slug_that_does_not_parse_refuses_the_apply,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let edit = sea_orm::Statement::from_string(
+            store.backend(),
+            format!(
+                "UPDATE organizations SET slug = 'Not A Slug' WHERE id = {}",
+                org.0
+            ),
+        );
+        sea_orm::ConnectionTrait::execute_raw(store.connection(), edit)
+            .await
+            .unwrap();
+        let err = apply(&store, org).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("slug")),
+            "{err:?}"
+        );
+        assert_eq!(store.pending_changes(org).await.unwrap().len(), 1);
     }
 );
 
@@ -848,7 +912,13 @@ db_test!(
             job_id: Some(second.id),
             emergency_numbers: &emergency,
         };
-        let outcome = store.apply(acme, &request, |_| vec![]).await.unwrap();
+        let outcome = store
+            .prepare_apply(acme, &request)
+            .await
+            .unwrap()
+            .commit(vec![])
+            .await
+            .unwrap();
         let synced = store.job(acme, second.id).await.unwrap();
         assert_eq!(synced.state, "syncing");
         assert_eq!(synced.applied_version, Some(outcome.version));
@@ -918,7 +988,8 @@ db_test!(
             job_id: Some(job.id),
             emergency_numbers: &emergency,
         };
-        assert!(store.apply(org, &request, |_| vec![]).await.is_err());
+        let prepared = store.prepare_apply(org, &request).await.unwrap();
+        assert!(prepared.commit(vec![]).await.is_err());
         let after = store.job(org, job.id).await.unwrap();
         assert_eq!(
             after.state, "applying",

@@ -218,7 +218,13 @@ async fn acme_applied_as_round_0(store: &store::Store) -> store::OrgId {
         job_id: None,
         emergency_numbers: &emergency,
     };
-    store.apply(org, &request, |_| vec![]).await.unwrap();
+    store
+        .prepare_apply(org, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
+        .await
+        .unwrap();
 
     org
 }
