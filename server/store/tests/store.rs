@@ -846,7 +846,7 @@ db_test!(
             email_to: None,
         };
         let job = store.create_job(acme, &new).await.unwrap();
-        assert_eq!(job.state, "waiting");
+        assert_eq!(job.state, JobState::Waiting);
         assert!(job.deadline_at.unwrap() > job.requested_at);
         let err = store.create_job(acme, &new).await.unwrap_err();
         assert!(
@@ -876,7 +876,7 @@ db_test!(
 
         // Stop works only while waiting, and frees the org.
         let stopped = store.stop_job(acme, job.id).await.unwrap();
-        assert_eq!(stopped.state, "stopped");
+        assert_eq!(stopped.state, JobState::Stopped);
         assert!(matches!(
             store.stop_job(acme, job.id).await,
             Err(StoreError::Conflict(_))
@@ -920,7 +920,7 @@ db_test!(
             .await
             .unwrap();
         let synced = store.job(acme, second.id).await.unwrap();
-        assert_eq!(synced.state, "syncing");
+        assert_eq!(synced.state, JobState::Syncing);
         assert_eq!(synced.applied_version, Some(outcome.version));
         assert_eq!(
             store.apply_history(acme, 1).await.unwrap()[0].job_id,
@@ -939,8 +939,8 @@ db_test!(
             .unwrap();
         let done = store.latest_job(acme).await.unwrap().unwrap();
         assert_eq!(
-            (done.id, done.state.as_str(), done.active_org_id),
-            (second.id, "done", None)
+            (done.id, done.state, done.active_org_id),
+            (second.id, JobState::Done, None)
         );
         store
             .set_job_notes(second.id, Some("sent"), Some("told"))
@@ -955,6 +955,66 @@ db_test!(
                 .as_deref(),
             Some("sent")
         );
+    }
+);
+
+db_test!(
+    job_states_are_read_strictly_and_moved_only_as_allowed,
+    |url: String| async move {
+        use store::jobs::{JobOutcome, NewJob};
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        let new = NewJob {
+            requested_by: "ann@example.com",
+            wait_for_calls: false,
+            max_wait_seconds: 0,
+            email_to: None,
+        };
+        let job = store.create_job(acme, &new).await.unwrap();
+        let other = store.create_job(globex, &new).await.unwrap();
+
+        // A waiting job cannot end done: it has not applied anything.
+        store
+            .finish_job(job.id, JobState::Done, &JobOutcome::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.job(acme, job.id).await.unwrap().state,
+            JobState::Waiting
+        );
+        assert!(matches!(
+            store
+                .finish_job(job.id, JobState::Syncing, &JobOutcome::default())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        // A state no code knows is an error where it is read, for that job only.
+        let edit = sea_orm::Statement::from_string(
+            store.backend(),
+            format!(
+                "UPDATE apply_jobs SET state = 'cancelled' WHERE id = {}",
+                job.id
+            ),
+        );
+        sea_orm::ConnectionTrait::execute_raw(store.connection(), edit)
+            .await
+            .unwrap();
+        let err = store.job(acme, job.id).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("cancelled")),
+            "{err:?}"
+        );
+        assert!(matches!(
+            store.latest_job(acme).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        let claimed = store.claim_jobs("instance-a", 60_000).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(matches!(claimed[0], Err(StoreError::Corrupt(_))));
+        assert_eq!(claimed[1].as_ref().unwrap().id, other.id);
+        assert!(!store.start_applying(job.id).await.unwrap());
     }
 );
 
@@ -992,7 +1052,8 @@ db_test!(
         assert!(prepared.commit(vec![]).await.is_err());
         let after = store.job(org, job.id).await.unwrap();
         assert_eq!(
-            after.state, "applying",
+            after.state,
+            JobState::Applying,
             "the job state rolled back with the Apply"
         );
         assert_eq!(after.applied_version, None);

@@ -132,7 +132,7 @@ async fn applies_survive_sigkill_at_random_moments() {
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         let state_at_kill = store.job(org, job_id).await.unwrap().state;
-        *killed_in.entry(state_at_kill.clone()).or_default() += 1;
+        *killed_in.entry(state_at_kill.to_string()).or_default() += 1;
 
         // Right after the crash: applied is exactly the old or the new version, the draft intact.
         assert_old_or_new(&store, org, before, round).await;
@@ -267,7 +267,7 @@ async fn until_done(
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let job = store.job(org, job_id).await.unwrap();
-        if job.state == "done" {
+        if job.state == domain::JobState::Done {
             return job;
         }
         assert!(
