@@ -7,17 +7,21 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod apply;
 pub mod cdr;
 pub mod config;
 pub mod defaults;
 pub mod diff;
+pub mod job;
 pub mod trunk;
 pub mod validate;
 pub mod values;
 
+pub use apply::ApplyFacts;
 pub use config::{
     CallFlow, DidRoute, Extension, MohFileId, NoAnswer, OrgConfig, OrgOptions, OrgStatus,
 };
 pub use diff::{diff, Change, ChangeKind, Subject};
-pub use validate::{validate, Issue, IssueCode, ValidationContext};
+pub use job::JobState;
+pub use validate::{validate, validate_draft, Issue, IssueCode, ValidationContext};
 pub use values::*;

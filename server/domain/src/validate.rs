@@ -75,6 +75,25 @@ pub fn validate(config: &OrgConfig, context: &ValidationContext) -> Vec<Issue> {
     issues
 }
 
+/// Every issue of an org's draft, judged against what the provider decided for the org: the
+/// DIDs assigned to it, the installation's emergency numbers and its extension limit (0: none).
+///
+/// The PBX page, the Apply button and the Apply transaction all decide with this one function,
+/// so what the admin is shown as blocking Apply is exactly what Apply refuses.
+pub fn validate_draft<'a>(
+    draft: &OrgConfig,
+    owned_dids: impl IntoIterator<Item = E164>,
+    emergency_numbers: impl IntoIterator<Item = &'a String>,
+    max_extensions: u32,
+) -> Vec<Issue> {
+    let context = ValidationContext {
+        owned_dids: owned_dids.into_iter().collect(),
+        emergency_numbers: emergency_numbers.into_iter().cloned().collect(),
+        max_extensions: usize::try_from(max_extensions).unwrap_or(usize::MAX),
+    };
+    validate(draft, &context)
+}
+
 fn ext_subject(number: &ExtensionNumber) -> Subject {
     Subject::Extension(number.clone())
 }
@@ -459,6 +478,54 @@ mod tests {
         assert_eq!(
             codes(&validate(&config(exts), &context())),
             vec![("options".into(), IssueCode::TooManyExtensions)]
+        );
+    }
+
+    /// A draft using an owned DID, an emergency number and one extension over the limit.
+    fn draft_near_the_limits() -> OrgConfig {
+        let mut forwarder = ext("101", NoAnswer::Hangup);
+        forwarder.outbound_caller_id = Some(E164::parse("+15550100100").unwrap());
+        config(vec![
+            forwarder,
+            ext("112", NoAnswer::Hangup),
+            ext("102", NoAnswer::Hangup),
+        ])
+    }
+
+    #[test]
+    fn validate_draft_judges_with_the_providers_decisions() {
+        let dids = [E164::parse("+15550100100").unwrap()];
+        let emergency = vec!["112".to_owned()];
+        assert_eq!(
+            codes(&validate_draft(
+                &draft_near_the_limits(),
+                dids,
+                &emergency,
+                2
+            )),
+            vec![
+                ("112".into(), IssueCode::EmergencyNumberClash),
+                ("options".into(), IssueCode::TooManyExtensions)
+            ]
+        );
+    }
+
+    #[test]
+    fn validate_draft_without_dids_refuses_their_caller_ids_and_zero_means_no_limit() {
+        let emergency: BTreeSet<String> = BTreeSet::new();
+        assert_eq!(
+            codes(&validate_draft(&draft_near_the_limits(), [], &emergency, 0)),
+            vec![("101".into(), IssueCode::CallerIdNotOwned)]
+        );
+    }
+
+    #[test]
+    fn validate_draft_is_validate_with_the_same_context() {
+        let ctx = context();
+        let draft = draft_near_the_limits();
+        assert_eq!(
+            validate_draft(&draft, ctx.owned_dids.clone(), &ctx.emergency_numbers, 10),
+            validate(&draft, &ctx)
         );
     }
 }

@@ -1,5 +1,7 @@
 //! The Apply job engine: moves every org's Apply job along, on whichever instance holds its lease.
 //!
+//! The allowed moves are [`JobState`]'s (`domain::job`); the store refuses any other.
+//!
 //! ```text
 //! waiting ──(no calls, or the wait is over)──▶ applying ──(DB swap, one transaction)──▶ syncing
 //!    │ Stop                                      │ invalid draft                          │ FreeSWITCH told,
@@ -17,7 +19,8 @@
 
 use std::time::Duration;
 
-use store::jobs::{Job, JobOutcome, JobState};
+use domain::JobState;
+use store::jobs::{Job, JobOutcome};
 use store::{OrgId, StoreError};
 
 use crate::Engine;
@@ -45,20 +48,28 @@ pub async fn run(state: Engine) {
 /// One round over the jobs this instance holds.
 pub async fn tick(state: &Engine, owner: &str) -> anyhow::Result<()> {
     let lease_ms = i64::from(state.config().apply_lease_seconds) * 1000;
-    for job in state.store().claim_jobs(owner, lease_ms).await? {
-        if let Err(err) = advance(state, &job).await {
-            tracing::warn!(job = job.id, error = %format!("{err:#}"), "Apply job");
+    for claimed in state.store().claim_jobs(owner, lease_ms).await? {
+        match claimed {
+            Ok(job) => {
+                if let Err(err) = advance(state, &job).await {
+                    tracing::warn!(job = job.id, error = %format!("{err:#}"), "Apply job");
+                }
+            }
+            // A row the store cannot read (an unknown state) stays as it is, said every round.
+            Err(err) => tracing::error!(error = %err, "unreadable Apply job left alone"),
         }
     }
     Ok(())
 }
 
+/// One step of an unfinished job, by its state; a finished one (claimed just as it ended) has
+/// no step left.
 async fn advance(state: &Engine, job: &Job) -> anyhow::Result<()> {
-    match JobState::parse(&job.state) {
-        Some(JobState::Waiting) => wait_or_apply(state, job).await,
-        Some(JobState::Applying) => apply(state, job).await,
-        Some(JobState::Syncing) => finish_sync(state, job).await,
-        _ => Ok(()),
+    match job.state {
+        JobState::Waiting => wait_or_apply(state, job).await,
+        JobState::Applying => apply(state, job).await,
+        JobState::Syncing => finish_sync(state, job).await,
+        JobState::Done | JobState::Failed | JobState::Stopped => Ok(()),
     }
 }
 

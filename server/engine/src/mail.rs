@@ -1,9 +1,9 @@
 //! Outgoing e-mail over SMTP (lettre), configured in `[smtp]`.
 
+use domain::JobState;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use store::jobs::JobState;
 use store::orgs::Org;
 
 use crate::config::Config;

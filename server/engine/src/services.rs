@@ -5,7 +5,8 @@ use anyhow::Context;
 use api_types::provider::ApiKeyCreated;
 use domain::defaults::{reception_number, ReceptionSecrets};
 use domain::{A1Hash, CompanyName, ExtensionNumber, OrgSlug, SipDomain, VoicemailPin};
-use store::apply::{ApplyFacts, ApplyOutcome, ApplyRequest};
+use freeswitch::sync::apply_commands;
+use store::apply::{ApplyOutcome, ApplyRequest};
 use store::orgs::{NewOrg, Org, OrgLimits};
 use store::{OrgId, StoreResult};
 
@@ -67,8 +68,8 @@ pub fn new_sip_credentials(number: &ExtensionNumber, domain: &SipDomain) -> (A1H
 }
 
 /// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this. The
-/// event-socket commands FreeSWITCH needs (for this org only) are queued in the same
-/// transaction.
+/// event-socket commands FreeSWITCH needs (for this org only) are derived from the facts of the
+/// open Apply and queued in its transaction.
 pub async fn apply_now(
     state: &Engine,
     org: OrgId,
@@ -81,37 +82,14 @@ pub async fn apply_now(
         job_id,
         emergency_numbers: &emergency,
     };
-    let settings = state.fs_settings();
-    let outcome = state
-        .store()
-        .apply(org, &request, |facts| after_apply_commands(settings, facts))
+    let prepared = state.store().prepare_apply(org, &request).await?;
+    let commands = apply_commands(&prepared.facts(), state.fs_settings());
+    let outcome = prepared
+        .commit(freeswitch::sync::to_strings(&commands))
         .await?;
     state.xml_cache().invalidate();
     Ok(outcome)
 }
-
-/// What FreeSWITCH must be told after an Apply of one org (see `freeswitch::sync`).
-fn after_apply_commands(settings: &freeswitch::Settings, facts: &ApplyFacts<'_>) -> Vec<String> {
-    let (Ok(slug), Ok(domain)) = (
-        OrgSlug::parse(facts.slug),
-        SipDomain::parse(facts.sip_domain),
-    ) else {
-        tracing::error!(
-            slug = facts.slug,
-            "stored org names do not parse; FreeSWITCH not told"
-        );
-        return vec![];
-    };
-    let facts = freeswitch::sync::ApplyFacts {
-        slug: &slug,
-        domain: &domain,
-        changes: facts.changes,
-        previous: facts.previous,
-        next: facts.next,
-    };
-    freeswitch::sync::to_strings(&freeswitch::sync::apply_commands(&facts, settings))
-}
-
 /// Creates a provider API key (`lpbx_` + 43 random characters); only its SHA-256 is stored.
 pub async fn create_api_key(
     state: &Engine,

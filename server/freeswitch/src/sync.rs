@@ -10,10 +10,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use domain::{
-    Change, ChangeKind, ExtensionNumber, OrgConfig, OrgOptions, OrgSlug, OrgStatus, SipDomain,
-    Subject,
-};
+pub use domain::ApplyFacts;
+use domain::{ChangeKind, ExtensionNumber, OrgOptions, OrgSlug, OrgStatus, Subject};
 
 use crate::directory::gateway_params;
 use crate::names;
@@ -75,17 +73,6 @@ impl fmt::Display for Command {
 /// Turns commands into the strings the store queues.
 pub fn to_strings(commands: &[Command]) -> Vec<String> {
     commands.iter().map(ToString::to_string).collect()
-}
-
-/// The facts of one Apply of one org.
-#[derive(Debug, Clone, Copy)]
-pub struct ApplyFacts<'a> {
-    pub slug: &'a OrgSlug,
-    pub domain: &'a SipDomain,
-    /// `domain::diff(next, previous)`.
-    pub changes: &'a [Change],
-    pub previous: &'a OrgConfig,
-    pub next: &'a OrgConfig,
 }
 
 /// Commands after an Apply: flush changed and removed users (and every user when org options

@@ -138,7 +138,10 @@ async fn one_round(setup: &mut Setup) -> Duration {
     let started = Instant::now();
     let outcome = setup
         .store
-        .apply(setup.big, &request, |_| vec![])
+        .prepare_apply(setup.big, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
         .await
         .unwrap();
     let elapsed = started.elapsed();
@@ -164,7 +167,10 @@ async fn change_all_round(setup: &mut Setup) -> Duration {
     let started = Instant::now();
     let outcome = setup
         .store
-        .apply(setup.big, &request, |_| vec![])
+        .prepare_apply(setup.big, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
         .await
         .unwrap();
     let elapsed = started.elapsed();

@@ -2,13 +2,15 @@
 //!
 //! Apply copies the draft rows onto the applied rows with `INSERT ... SELECT` (cost grows with the
 //! org's size only), bumps `applied_version` and `xml_version`, writes the history row and queues
-//! the FreeSWITCH commands, all in one transaction. A failure or crash at any point leaves the
+//! the FreeSWITCH commands, all in one transaction: [`Store::prepare_apply`] opens it and does
+//! the writes, the caller derives the commands from the facts it exposes, and
+//! [`PreparedApply::commit`] queues them and commits. A failure or crash at any point leaves the
 //! previous applied version and the draft exactly as they were.
 
 use std::collections::BTreeSet;
 
 use domain::defaults::{default_config, ReceptionSecrets};
-use domain::{diff, validate, Change, OrgConfig, ValidationContext};
+use domain::{diff, validate_draft, ApplyFacts, Change, OrgConfig, OrgSlug, SipDomain};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, EntityTrait, Statement, TransactionTrait, Value,
 };
@@ -68,15 +70,6 @@ pub struct ApplyRequest<'a> {
     pub emergency_numbers: &'a BTreeSet<String>,
 }
 
-/// What the FreeSWITCH command builder gets to decide what FreeSWITCH must forget.
-pub struct ApplyFacts<'a> {
-    pub slug: &'a str,
-    pub sip_domain: &'a str,
-    pub changes: &'a [Change],
-    pub previous: &'a OrgConfig,
-    pub next: &'a OrgConfig,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyOutcome {
     /// The org's applied version after the Apply (unchanged when there was nothing to apply).
@@ -86,82 +79,108 @@ pub struct ApplyOutcome {
     pub queued_commands: usize,
 }
 
+/// An Apply under way, in its one open transaction.
+///
+/// [`Store::prepare_apply`] has locked the org row, validated the draft, rewritten the applied
+/// rows, bumped the versions, written the history row and moved the job to `syncing`; what the
+/// store cannot know is which FreeSWITCH commands the change needs (that is the `freeswitch` crate's
+/// business). The caller derives them from [`PreparedApply::facts`] and hands them to
+/// [`PreparedApply::commit`], which queues them in the same transaction and commits. Dropping
+/// it instead rolls the whole Apply back.
+pub struct PreparedApply<'s> {
+    store: &'s Store,
+    txn: DatabaseTransaction,
+    org: OrgId,
+    slug: OrgSlug,
+    domain: SipDomain,
+    version: i64,
+    changes: Vec<Change>,
+    previous: OrgConfig,
+    next: OrgConfig,
+}
+
+impl PreparedApply<'_> {
+    /// What this Apply changes, for deriving the FreeSWITCH commands.
+    pub fn facts(&self) -> ApplyFacts<'_> {
+        ApplyFacts {
+            slug: &self.slug,
+            domain: &self.domain,
+            changes: &self.changes,
+            previous: &self.previous,
+            next: &self.next,
+        }
+    }
+
+    /// Queues `commands` for FreeSWITCH and commits the Apply.
+    ///
+    /// With nothing to apply (no changes) nothing was written: the transaction is rolled back
+    /// and no command is queued (the facts of an empty change call for none).
+    pub async fn commit(self, commands: Vec<String>) -> StoreResult<ApplyOutcome> {
+        if self.changes.is_empty() {
+            debug_assert!(commands.is_empty(), "commands for an empty Apply");
+            let outcome = self.outcome(0);
+            self.txn.rollback().await?;
+            return Ok(outcome);
+        }
+        queue_commands(&self.txn, Some(self.org), &commands).await?;
+        self.store.checkpoint(Step::AfterCommands)?;
+        let outcome = self.outcome(commands.len());
+        self.txn.commit().await?;
+        Ok(outcome)
+    }
+
+    fn outcome(&self, queued_commands: usize) -> ApplyOutcome {
+        ApplyOutcome {
+            version: self.version,
+            changes: self.changes.clone(),
+            queued_commands,
+        }
+    }
+}
+
 impl Store {
-    /// Publishes the org's draft. Refused with [`StoreError::Invalid`] when the draft has issues.
-    /// `fs_commands` turns the facts of the Apply into the commands FreeSWITCH must receive; they
-    /// are queued in the same transaction.
-    pub async fn apply(
+    /// Starts publishing the org's draft: everything of the Apply but queueing the FreeSWITCH
+    /// commands, in one transaction left open (see [`PreparedApply`]). Refused with
+    /// [`StoreError::Invalid`] when the draft has issues, and with [`StoreError::Corrupt`]
+    /// when the org's stored slug or SIP domain does not parse: FreeSWITCH could not be told
+    /// about the change, so it is not made.
+    pub async fn prepare_apply(
         &self,
         org: OrgId,
         request: &ApplyRequest<'_>,
-        fs_commands: impl FnOnce(&ApplyFacts<'_>) -> Vec<String>,
-    ) -> StoreResult<ApplyOutcome> {
+    ) -> StoreResult<PreparedApply<'_>> {
         let txn = self.connection().begin().await?;
         // Lock the org row first: Applies and draft edits of this org queue behind it.
         let org_row = lock_org(&txn, org).await?;
-        let draft = load_layer_in(&txn, org, Layer::Draft).await?.normalized();
+        let (slug, domain) = org_names(&org_row)?;
+        let next = load_layer_in(&txn, org, Layer::Draft).await?.normalized();
         let previous = load_layer_in(&txn, org, Layer::Applied).await?.normalized();
-        let context = ValidationContext {
-            owned_dids: owned_dids(&txn, org).await?.into_iter().collect(),
-            emergency_numbers: request.emergency_numbers.clone(),
-            max_extensions: crate::non_negative(org_row.max_extensions) as usize,
-        };
-        let issues = validate(&draft, &context);
+        let issues = validate_draft(
+            &next,
+            owned_dids(&txn, org).await?,
+            request.emergency_numbers,
+            crate::non_negative(org_row.max_extensions),
+        );
         if !issues.is_empty() {
             return Err(StoreError::Invalid(issues));
         }
-        let changes = diff(&draft, &previous);
-        if changes.is_empty() {
-            txn.rollback().await?;
-            return Ok(ApplyOutcome {
-                version: org_row.applied_version,
-                changes,
-                queued_commands: 0,
-            });
-        }
-        self.checkpoint(Step::AfterValidate)?;
-
-        publish_changes(self, &txn, org, &changes).await?;
-
-        let version = org_row.applied_version + 1;
-        bump_versions(&txn, org, version).await?;
-        bump_xml_epoch(&txn).await?;
-        self.checkpoint(Step::AfterVersionBump)?;
-
-        let now = now_ms();
-        let history = apply_history::ActiveModel {
-            id: sea_orm::ActiveValue::NotSet,
-            org_id: sea_orm::ActiveValue::Set(org.0),
-            version: sea_orm::ActiveValue::Set(version),
-            applied_by: sea_orm::ActiveValue::Set(request.applied_by.to_owned()),
-            applied_at: sea_orm::ActiveValue::Set(now),
-            changes: sea_orm::ActiveValue::Set(
-                serde_json::to_string(&changes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            ),
-            job_id: sea_orm::ActiveValue::Set(request.job_id),
-        };
-        apply_history::Entity::insert(history).exec(&txn).await?;
-        if let Some(job) = request.job_id {
-            crate::jobs::mark_applied_in(&txn, org, job, version).await?;
-        }
-        self.checkpoint(Step::AfterHistory)?;
-
-        let commands = fs_commands(&ApplyFacts {
-            slug: &org_row.slug,
-            sip_domain: &org_row.sip_domain,
-            changes: &changes,
-            previous: &previous,
-            next: &draft,
-        });
-        queue_commands(&txn, Some(org), &commands).await?;
-        self.checkpoint(Step::AfterCommands)?;
-
-        txn.commit().await?;
-        Ok(ApplyOutcome {
-            version,
+        let changes = diff(&next, &previous);
+        let mut prepared = PreparedApply {
+            store: self,
+            txn,
+            org,
+            slug,
+            domain,
+            version: org_row.applied_version,
             changes,
-            queued_commands: commands.len(),
-        })
+            previous,
+            next,
+        };
+        if !prepared.changes.is_empty() {
+            self.checkpoint(Step::AfterValidate)?;
+            prepared.version = publish(self, &prepared, request).await?;
+        }
+        Ok(prepared)
     }
 
     /// Draft := applied, in one transaction. Returns the new draft revision.
@@ -233,6 +252,63 @@ async fn lock_org(txn: &DatabaseTransaction, org: OrgId) -> StoreResult<organiza
         .one(txn)
         .await?
         .ok_or_else(|| StoreError::NotFound("organization".into()))
+}
+
+/// The org's slug and SIP domain, typed. Both were checked when the org was created, so a
+/// stored value that does not parse is a bug or a manual edit: logged, and the Apply refused.
+fn org_names(row: &organizations::Model) -> StoreResult<(OrgSlug, SipDomain)> {
+    let corrupt = |what: &str, e: domain::ValueError| {
+        tracing::error!(org = row.id, what, error = %e, "stored org name does not parse; Apply refused");
+        StoreError::Corrupt(format!("organization {}: {what}: {e}", row.id))
+    };
+    let slug = OrgSlug::parse(&row.slug).map_err(|e| corrupt("slug", e))?;
+    let domain = SipDomain::parse(&row.sip_domain).map_err(|e| corrupt("sip_domain", e))?;
+    Ok((slug, domain))
+}
+
+/// The writes of a non-empty Apply in its transaction: applied rows, versions and epoch,
+/// history, and the job moved to `syncing`. Returns the new applied version.
+async fn publish(
+    store: &Store,
+    prepared: &PreparedApply<'_>,
+    request: &ApplyRequest<'_>,
+) -> StoreResult<i64> {
+    let (txn, org) = (&prepared.txn, prepared.org);
+    publish_changes(store, txn, org, &prepared.changes).await?;
+
+    let version = prepared.version + 1;
+    bump_versions(txn, org, version).await?;
+    bump_xml_epoch(txn).await?;
+    store.checkpoint(Step::AfterVersionBump)?;
+
+    write_history(txn, org, version, request, &prepared.changes).await?;
+    if let Some(job) = request.job_id {
+        crate::jobs::mark_applied_in(txn, org, job, version).await?;
+    }
+    store.checkpoint(Step::AfterHistory)?;
+    Ok(version)
+}
+
+async fn write_history(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    version: i64,
+    request: &ApplyRequest<'_>,
+    changes: &[Change],
+) -> StoreResult<()> {
+    let history = apply_history::ActiveModel {
+        id: sea_orm::ActiveValue::NotSet,
+        org_id: sea_orm::ActiveValue::Set(org.0),
+        version: sea_orm::ActiveValue::Set(version),
+        applied_by: sea_orm::ActiveValue::Set(request.applied_by.to_owned()),
+        applied_at: sea_orm::ActiveValue::Set(now_ms()),
+        changes: sea_orm::ActiveValue::Set(
+            serde_json::to_string(changes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        ),
+        job_id: sea_orm::ActiveValue::Set(request.job_id),
+    };
+    apply_history::Entity::insert(history).exec(txn).await?;
+    Ok(())
 }
 
 async fn bump_versions(txn: &DatabaseTransaction, org: OrgId, version: i64) -> StoreResult<()> {

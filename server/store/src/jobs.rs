@@ -1,6 +1,7 @@
 //! Durable Apply jobs.
 //!
-//! A job goes `waiting` → `applying` → `syncing` → `done`, or ends `failed` or `stopped`. While
+//! A job goes `waiting` → `applying` → `syncing` → `done`, or ends `failed` or `stopped`; the
+//! allowed moves are [`JobState`]'s (`domain::job`) and every update here is filtered by them. While
 //! unfinished it holds `active_org_id = org_id`, and a unique index on that column lets the
 //! database, not a process, guarantee one unfinished job per org across every instance. Work on a
 //! job is leased (`lease_owner`, `lease_until`), so when an instance dies another one takes its
@@ -13,46 +14,77 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter
 use crate::entities::apply_jobs;
 use crate::{is_unique_violation, now_ms, OrgId, Store, StoreError, StoreResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobState {
-    Waiting,
-    Applying,
-    Syncing,
-    Done,
-    Failed,
-    Stopped,
+pub use domain::JobState;
+
+/// An Apply job as read from the database, its state parsed: a row whose state is none of
+/// [`JobState`]'s is a [`StoreError::Corrupt`], never taken for some state or skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub org_id: i64,
+    /// `Some(org_id)` while unfinished: the unique index that allows one such job per org.
+    pub active_org_id: Option<i64>,
+    pub state: JobState,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub wait_for_calls: bool,
+    pub max_wait_seconds: i32,
+    pub email_to: Option<String>,
+    pub calls_in_progress: Option<i32>,
+    pub deadline_at: Option<i64>,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+    pub applied_version: Option<i64>,
+    pub message: Option<String>,
+    /// The draft's issues as JSON, when it could not be applied.
+    pub issues: Option<String>,
+    pub email_status: Option<String>,
+    pub fs_status: Option<String>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<i64>,
 }
 
-impl JobState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobState::Waiting => "waiting",
-            JobState::Applying => "applying",
-            JobState::Syncing => "syncing",
-            JobState::Done => "done",
-            JobState::Failed => "failed",
-            JobState::Stopped => "stopped",
-        }
-    }
+impl TryFrom<apply_jobs::Model> for Job {
+    type Error = StoreError;
 
-    pub fn parse(value: &str) -> Option<Self> {
-        Some(match value {
-            "waiting" => JobState::Waiting,
-            "applying" => JobState::Applying,
-            "syncing" => JobState::Syncing,
-            "done" => JobState::Done,
-            "failed" => JobState::Failed,
-            "stopped" => JobState::Stopped,
-            _ => return None,
+    fn try_from(row: apply_jobs::Model) -> StoreResult<Self> {
+        let state = JobState::parse(&row.state)
+            .map_err(|e| StoreError::Corrupt(format!("Apply job {}: {e}", row.id)))?;
+        Ok(Job {
+            id: row.id,
+            org_id: row.org_id,
+            active_org_id: row.active_org_id,
+            state,
+            requested_by: row.requested_by,
+            requested_at: row.requested_at,
+            wait_for_calls: row.wait_for_calls,
+            max_wait_seconds: row.max_wait_seconds,
+            email_to: row.email_to,
+            calls_in_progress: row.calls_in_progress,
+            deadline_at: row.deadline_at,
+            updated_at: row.updated_at,
+            finished_at: row.finished_at,
+            applied_version: row.applied_version,
+            message: row.message,
+            issues: row.issues,
+            email_status: row.email_status,
+            fs_status: row.fs_status,
+            lease_owner: row.lease_owner,
+            lease_until: row.lease_until,
         })
     }
-
-    pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Done | JobState::Failed | JobState::Stopped)
-    }
 }
 
-pub type Job = apply_jobs::Model;
+/// The rows a move to `next` may update: those in a state [`JobState::can_become`] `next`
+/// from. Every state change below filters with it, so the table of moves in `domain::job` is
+/// the only place that decides them, and a concurrent change makes the update match nothing.
+fn moving_to(next: JobState) -> Condition {
+    JobState::sources_of(next)
+        .into_iter()
+        .fold(Condition::any(), |any, from| {
+            any.add(apply_jobs::Column::State.eq(from.as_str()))
+        })
+}
 
 /// What the admin asked for.
 pub struct NewJob<'a> {
@@ -103,7 +135,7 @@ impl Store {
             lease_until: sea_orm::ActiveValue::Set(None),
         };
         match model.insert(self.connection()).await {
-            Ok(job) => Ok(job),
+            Ok(row) => Job::try_from(row),
             Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict(
                 "An Apply is already in progress for this PBX; wait for it to finish or stop it."
                     .into(),
@@ -126,16 +158,19 @@ impl Store {
             .filter(apply_jobs::Column::Id.eq(id))
             .one(self.connection())
             .await?
-            .ok_or_else(|| StoreError::NotFound("Apply job".into()))
+            .ok_or_else(|| StoreError::NotFound("Apply job".into()))?
+            .try_into()
     }
 
     /// The org's unfinished job, else its most recent one.
     pub async fn latest_job(&self, org: OrgId) -> StoreResult<Option<Job>> {
-        Ok(apply_jobs::Entity::find()
+        apply_jobs::Entity::find()
             .filter(apply_jobs::Column::OrgId.eq(org.0))
             .order_by_desc(apply_jobs::Column::Id)
             .one(self.connection())
-            .await?)
+            .await?
+            .map(Job::try_from)
+            .transpose()
     }
 
     /// Cancels a waiting job. Refused once it has started applying.
@@ -158,7 +193,7 @@ impl Store {
             )
             .filter(apply_jobs::Column::OrgId.eq(org.0))
             .filter(apply_jobs::Column::Id.eq(id))
-            .filter(apply_jobs::Column::State.eq(JobState::Waiting.as_str()))
+            .filter(moving_to(JobState::Stopped))
             .exec(self.connection())
             .await?;
         let job = self.job(org, id).await?;
@@ -172,8 +207,13 @@ impl Store {
     }
 
     /// Takes (or renews) the lease of every unfinished job whose lease is free, expired or
-    /// already ours; returns them.
-    pub async fn claim_jobs(&self, owner: &str, lease_ms: i64) -> StoreResult<Vec<Job>> {
+    /// already ours; returns them, each read on its own so that one unreadable row (an unknown
+    /// state) is an error for that job only and does not hold up every other org's Apply.
+    pub async fn claim_jobs(
+        &self,
+        owner: &str,
+        lease_ms: i64,
+    ) -> StoreResult<Vec<StoreResult<Job>>> {
         let now = now_ms();
         let free = Condition::any()
             .add(apply_jobs::Column::LeaseUntil.is_null())
@@ -191,7 +231,10 @@ impl Store {
             .filter(apply_jobs::Column::LeaseOwner.eq(owner))
             .order_by_asc(apply_jobs::Column::Id)
             .all(self.connection())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Job::try_from)
+            .collect())
     }
 
     /// Records the org's calls in progress on a waiting job.
@@ -227,19 +270,25 @@ impl Store {
             )
             .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()))
             .filter(apply_jobs::Column::Id.eq(id))
-            .filter(apply_jobs::Column::State.eq(JobState::Waiting.as_str()))
+            .filter(moving_to(JobState::Applying))
             .exec(self.connection())
             .await?;
         Ok(result.rows_affected == 1)
     }
 
-    /// Ends a job in `state` (done, failed or stopped) and frees the org for the next one.
+    /// Ends a job in `state` (done, failed or stopped) and frees the org for the next one. A
+    /// job in a state that cannot move to `state` is left as it is.
     pub async fn finish_job(
         &self,
         id: i64,
         state: JobState,
         outcome: &JobOutcome,
     ) -> StoreResult<()> {
+        if !state.is_finished() {
+            return Err(StoreError::Conflict(format!(
+                "An Apply job does not end {state}."
+            )));
+        }
         let now = now_ms();
         let mut update = apply_jobs::Entity::update_many()
             .col_expr(apply_jobs::Column::State, Expr::value(state.as_str()))
@@ -262,7 +311,8 @@ impl Store {
                 Expr::value(Option::<i64>::None),
             )
             .filter(apply_jobs::Column::Id.eq(id))
-            .filter(apply_jobs::Column::ActiveOrgId.is_not_null());
+            .filter(apply_jobs::Column::ActiveOrgId.is_not_null())
+            .filter(moving_to(state));
         if let Some(issues) = &outcome.issues_json {
             update = update.col_expr(apply_jobs::Column::Issues, Expr::value(issues.clone()));
         }
@@ -312,7 +362,7 @@ pub(crate) async fn mark_applied_in<C: sea_orm::ConnectionTrait>(
         .col_expr(apply_jobs::Column::UpdatedAt, Expr::value(now_ms()))
         .filter(apply_jobs::Column::Id.eq(id))
         .filter(apply_jobs::Column::OrgId.eq(org.0))
-        .filter(apply_jobs::Column::State.eq(JobState::Applying.as_str()))
+        .filter(moving_to(JobState::Syncing))
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {

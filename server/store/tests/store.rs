@@ -6,7 +6,7 @@ use domain::defaults::ReceptionSecrets;
 use domain::trunk::*;
 use domain::*;
 use store::admins::AdminCredential;
-use store::apply::{ApplyFacts, ApplyRequest, Step};
+use store::apply::{ApplyRequest, Step};
 use store::orgs::{NewOrg, OrgLimits, OrgUpdate};
 use store::telephony::PasswordChange;
 use store::{Layer, OrgId, Store, StoreError};
@@ -59,7 +59,7 @@ fn flush_commands(facts: &ApplyFacts<'_>) -> Vec<String> {
         .changes
         .iter()
         .filter_map(|c| match &c.subject {
-            Subject::Extension(n) => Some(format!("xml_flush_cache id {n} {}", facts.sip_domain)),
+            Subject::Extension(n) => Some(format!("xml_flush_cache id {n} {}", facts.domain)),
             _ => None,
         })
         .collect()
@@ -72,7 +72,9 @@ async fn apply(store: &Store, org: OrgId) -> Result<store::apply::ApplyOutcome, 
         job_id: None,
         emergency_numbers: &emergency,
     };
-    store.apply(org, &request, flush_commands).await
+    let prepared = store.prepare_apply(org, &request).await?;
+    let commands = flush_commands(&prepared.facts());
+    prepared.commit(commands).await
 }
 
 db_test!(migrations_are_idempotent, |url: String| async move {
@@ -441,6 +443,68 @@ db_test!(
 );
 
 db_test!(
+    a_prepared_apply_shows_its_facts_and_dropping_it_changes_nothing,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let before = store.org(org).await.unwrap();
+        let emergency = emergency();
+        let request = ApplyRequest {
+            applied_by: "ann@example.com",
+            job_id: None,
+            emergency_numbers: &emergency,
+        };
+        let prepared = store.prepare_apply(org, &request).await.unwrap();
+        let facts = prepared.facts();
+        assert_eq!(facts.slug.as_str(), "acme");
+        assert_eq!(facts.domain.as_str(), "pbx.acme.test");
+        assert_eq!(facts.changes.len(), 1);
+        assert_eq!(
+            facts.next.extensions.len(),
+            facts.previous.extensions.len() + 1
+        );
+        drop(prepared);
+        let after = store.org(org).await.unwrap();
+        assert_eq!(after.applied_version, before.applied_version);
+        assert_eq!(store.pending_changes(org).await.unwrap().len(), 1);
+        assert!(store.pending_fs_commands(10).await.unwrap().is_empty());
+        assert_eq!(apply(&store, org).await.unwrap().queued_commands, 1);
+    }
+);
+
+db_test!(
+    a_stored_slug_that_does_not_parse_refuses_the_apply,
+    |url: String| async move {
+        let store = open(&url).await;
+        let org = new_org(&store, "acme").await;
+        store
+            .create_extension(org, &extension("101", NoAnswer::Voicemail))
+            .await
+            .unwrap();
+        let edit = sea_orm::Statement::from_string(
+            store.backend(),
+            format!(
+                "UPDATE organizations SET slug = 'Not A Slug' WHERE id = {}",
+                org.0
+            ),
+        );
+        sea_orm::ConnectionTrait::execute_raw(store.connection(), edit)
+            .await
+            .unwrap();
+        let err = apply(&store, org).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("slug")),
+            "{err:?}"
+        );
+        assert_eq!(store.pending_changes(org).await.unwrap().len(), 1);
+    }
+);
+
+db_test!(
     failed_discard_and_reset_leave_the_draft,
     |url: String| async move {
         let store = open(&url).await;
@@ -770,7 +834,7 @@ db_test!(
             email_to: None,
         };
         let job = store.create_job(acme, &new).await.unwrap();
-        assert_eq!(job.state, "waiting");
+        assert_eq!(job.state, JobState::Waiting);
         assert!(job.deadline_at.unwrap() > job.requested_at);
         let err = store.create_job(acme, &new).await.unwrap_err();
         assert!(
@@ -800,7 +864,7 @@ db_test!(
 
         // Stop works only while waiting, and frees the org.
         let stopped = store.stop_job(acme, job.id).await.unwrap();
-        assert_eq!(stopped.state, "stopped");
+        assert_eq!(stopped.state, JobState::Stopped);
         assert!(matches!(
             store.stop_job(acme, job.id).await,
             Err(StoreError::Conflict(_))
@@ -836,9 +900,15 @@ db_test!(
             job_id: Some(second.id),
             emergency_numbers: &emergency,
         };
-        let outcome = store.apply(acme, &request, |_| vec![]).await.unwrap();
+        let outcome = store
+            .prepare_apply(acme, &request)
+            .await
+            .unwrap()
+            .commit(vec![])
+            .await
+            .unwrap();
         let synced = store.job(acme, second.id).await.unwrap();
-        assert_eq!(synced.state, "syncing");
+        assert_eq!(synced.state, JobState::Syncing);
         assert_eq!(synced.applied_version, Some(outcome.version));
         assert_eq!(
             store.apply_history(acme, 1).await.unwrap()[0].job_id,
@@ -857,8 +927,8 @@ db_test!(
             .unwrap();
         let done = store.latest_job(acme).await.unwrap().unwrap();
         assert_eq!(
-            (done.id, done.state.as_str(), done.active_org_id),
-            (second.id, "done", None)
+            (done.id, done.state, done.active_org_id),
+            (second.id, JobState::Done, None)
         );
         store
             .set_job_notes(second.id, Some("sent"), Some("told"))
@@ -873,6 +943,66 @@ db_test!(
                 .as_deref(),
             Some("sent")
         );
+    }
+);
+
+db_test!(
+    job_states_are_read_strictly_and_moved_only_as_allowed,
+    |url: String| async move {
+        use store::jobs::{JobOutcome, NewJob};
+        let store = open(&url).await;
+        let acme = new_org(&store, "acme").await;
+        let globex = new_org(&store, "globex").await;
+        let new = NewJob {
+            requested_by: "ann@example.com",
+            wait_for_calls: false,
+            max_wait_seconds: 0,
+            email_to: None,
+        };
+        let job = store.create_job(acme, &new).await.unwrap();
+        let other = store.create_job(globex, &new).await.unwrap();
+
+        // A waiting job cannot end done: it has not applied anything.
+        store
+            .finish_job(job.id, JobState::Done, &JobOutcome::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.job(acme, job.id).await.unwrap().state,
+            JobState::Waiting
+        );
+        assert!(matches!(
+            store
+                .finish_job(job.id, JobState::Syncing, &JobOutcome::default())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        // A state no code knows is an error where it is read, for that job only.
+        let edit = sea_orm::Statement::from_string(
+            store.backend(),
+            format!(
+                "UPDATE apply_jobs SET state = 'cancelled' WHERE id = {}",
+                job.id
+            ),
+        );
+        sea_orm::ConnectionTrait::execute_raw(store.connection(), edit)
+            .await
+            .unwrap();
+        let err = store.job(acme, job.id).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Corrupt(m) if m.contains("cancelled")),
+            "{err:?}"
+        );
+        assert!(matches!(
+            store.latest_job(acme).await,
+            Err(StoreError::Corrupt(_))
+        ));
+        let claimed = store.claim_jobs("instance-a", 60_000).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(matches!(claimed[0], Err(StoreError::Corrupt(_))));
+        assert_eq!(claimed[1].as_ref().unwrap().id, other.id);
+        assert!(!store.start_applying(job.id).await.unwrap());
     }
 );
 
@@ -906,10 +1036,12 @@ db_test!(
             job_id: Some(job.id),
             emergency_numbers: &emergency,
         };
-        assert!(store.apply(org, &request, |_| vec![]).await.is_err());
+        let prepared = store.prepare_apply(org, &request).await.unwrap();
+        assert!(prepared.commit(vec![]).await.is_err());
         let after = store.job(org, job.id).await.unwrap();
         assert_eq!(
-            after.state, "applying",
+            after.state,
+            JobState::Applying,
             "the job state rolled back with the Apply"
         );
         assert_eq!(after.applied_version, None);

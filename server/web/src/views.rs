@@ -92,7 +92,7 @@ pub fn job(job: &Job, pending_commands: u64) -> JobView {
     let applied = job.applied_version.is_some();
     JobView {
         id: job.id,
-        state: job.state.clone(),
+        state: job.state.as_str().to_owned(),
         requested_by: job.requested_by.clone(),
         requested_at: job.requested_at,
         wait_for_calls: job.wait_for_calls,

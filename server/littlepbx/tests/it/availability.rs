@@ -323,7 +323,13 @@ async fn apply(store: &store::Store, org: store::OrgId) {
         job_id: None,
         emergency_numbers: &emergency,
     };
-    store.apply(org, &request, |_| vec![]).await.unwrap();
+    store
+        .prepare_apply(org, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
+        .await
+        .unwrap();
 }
 
 /// Polls FreeSWITCH's question for 1002 until `served` says what the answer must be.

@@ -132,7 +132,7 @@ async fn applies_survive_sigkill_at_random_moments() {
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         let state_at_kill = store.job(org, job_id).await.unwrap().state;
-        *killed_in.entry(state_at_kill.clone()).or_default() += 1;
+        *killed_in.entry(state_at_kill.to_string()).or_default() += 1;
 
         // Right after the crash: applied is exactly the old or the new version, the draft intact.
         assert_old_or_new(&store, org, before, round).await;
@@ -202,7 +202,13 @@ async fn acme_applied_as_round_0(store: &store::Store) -> store::OrgId {
         job_id: None,
         emergency_numbers: &emergency,
     };
-    store.apply(org, &request, |_| vec![]).await.unwrap();
+    store
+        .prepare_apply(org, &request)
+        .await
+        .unwrap()
+        .commit(vec![])
+        .await
+        .unwrap();
 
     org
 }
@@ -245,7 +251,7 @@ async fn until_done(
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let job = store.job(org, job_id).await.unwrap();
-        if job.state == "done" {
+        if job.state == domain::JobState::Done {
             return job;
         }
         assert!(

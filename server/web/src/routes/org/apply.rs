@@ -4,7 +4,7 @@ use api_types::org::{ApplyRequest, JobView};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use domain::{validate, ValidationContext};
+use domain::validate_draft;
 use store::jobs::NewJob;
 
 use crate::auth::OrgAdmin;
@@ -53,17 +53,12 @@ async fn refuse_invalid_draft(state: &AppState, admin: &OrgAdmin) -> ApiResult<(
         .store()
         .load_layer(admin.org.id, store::Layer::Draft)
         .await?;
-    let context = ValidationContext {
-        owned_dids: state
-            .store()
-            .org_dids(admin.org.id)
-            .await?
-            .into_iter()
-            .collect(),
-        emergency_numbers: state.config().emergency_numbers.iter().cloned().collect(),
-        max_extensions: admin.org.limits.max_extensions as usize,
-    };
-    let issues = validate(&config, &context);
+    let issues = validate_draft(
+        &config,
+        state.store().org_dids(admin.org.id).await?,
+        &state.config().emergency_numbers,
+        admin.org.limits.max_extensions,
+    );
     if issues.is_empty() {
         return Ok(());
     }

@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::{
-    validate, CallFlow, DisplayName, Email, Extension, ExtensionNumber, NoAnswer, RingSeconds,
-    ValidationContext, VoicemailPin, E164,
+    validate_draft, CallFlow, DisplayName, Email, Extension, ExtensionNumber, NoAnswer,
+    RingSeconds, VoicemailPin, E164,
 };
 use serde::Deserialize;
 use store::orgs::Org;
@@ -34,13 +34,12 @@ pub async fn pbx_view(state: &AppState, org: &Org) -> ApiResult<PbxView> {
     let store = state.store();
     let draft = store.load_draft(org.id).await?;
     let config = draft.config();
-    let dids = store.org_dids(org.id).await?;
-    let context = ValidationContext {
-        owned_dids: dids.iter().cloned().collect(),
-        emergency_numbers: state.config().emergency_numbers.iter().cloned().collect(),
-        max_extensions: org.limits.max_extensions as usize,
-    };
-    let issues = validate(&config, &context);
+    let issues = validate_draft(
+        &config,
+        store.org_dids(org.id).await?,
+        &state.config().emergency_numbers,
+        org.limits.max_extensions,
+    );
     let applied = store.load_layer(org.id, Layer::Applied).await?;
     let changes = domain::diff(&config, &applied);
     let job = match store.latest_job(org.id).await? {

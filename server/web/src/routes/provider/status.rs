@@ -45,7 +45,7 @@ pub async fn get(
         status: org.status.as_str().to_owned(),
         applied_version: org.applied_version,
         pending_changes,
-        apply_job_state: job.map(|job| job.state),
+        apply_job_state: job.map(|job| job.state.as_str().to_owned()),
         gateways,
         registered_phones,
         pending_freeswitch_commands: pending,
