@@ -469,7 +469,7 @@ if [ "$esl_given" = yes ]; then
 fi
 
 if [ -n "$moh_dir" ]; then
-  # The rule of fsxml's Settings::default_moh.dir.
+  # The rule of the freeswitch crate's Settings::default_moh.dir.
   if ! [[ $moh_dir =~ ^/[A-Za-z0-9_./-]*$ ]] || [[ /$moh_dir/ == */../* ]]; then
     bad "--moh-dir must be an absolute path of letters, digits, '_', '.', '-' and '/' without '..'"
   fi
