@@ -12,6 +12,7 @@ pub mod cdr;
 pub mod config;
 pub mod defaults;
 pub mod diff;
+pub mod history;
 pub mod job;
 pub mod trunk;
 pub mod validate;
