@@ -12,6 +12,7 @@ mod m20261207_000001_provisioning_links;
 mod m20261208_000001_cdr_rollups;
 mod m20261209_000001_long_texts;
 mod m20261210_000001_instances;
+mod m20261211_000001_history_snapshots;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000001_cdr_rollups::Migration),
             Box::new(m20261209_000001_long_texts::Migration),
             Box::new(m20261210_000001_instances::Migration),
+            Box::new(m20261211_000001_history_snapshots::Migration),
         ]
     }
 }

@@ -1,9 +1,104 @@
-//! What an Apply changed, in words an org admin reads: one sentence per extension, number or
-//! org-wide setting that differs between two configurations ("Extension 102 'Front desk':
-//! rings 20 s instead of 25 s."). Secrets are named ("new SIP password"), never shown.
+//! The Apply history in words, and restoring a version.
+//!
+//! [`describe`]: what an Apply changed, as an org admin reads it: one sentence per extension,
+//! number or org-wide setting that differs between two configurations ("Extension 102 'Front
+//! desk': rings 20 s instead of 25 s."). Secrets are named ("new SIP password"), never shown.
+//!
+//! [`restore_plan`]: the draft that restoring a kept version makes.
 
 use crate::config::{DidRoute, Extension, NoAnswer, OrgConfig, OrgOptions};
-use crate::diff::{diff, ChangeKind, Subject};
+use crate::diff::{diff, Change, ChangeKind, Subject};
+use crate::values::{ExtensionNumber, E164};
+
+/// The draft a restore writes, and what the admin is told about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestorePlan {
+    pub config: OrgConfig,
+    /// Extensions of the current draft whose SIP password or voicemail PIN differ in the
+    /// version (they keep the current ones unless the secrets are restored too).
+    pub secrets_differ: Vec<ExtensionNumber>,
+    /// Numbers the version routed that the org no longer has: their routes are left out.
+    pub numbers_gone: Vec<E164>,
+}
+
+/// The version's configuration as the new draft:
+/// - extensions, call flows, voicemail and org settings as in the version;
+/// - an extension that exists in the draft keeps its current SIP password (a1-hash) and
+///   voicemail PIN unless `restore_secrets`; one that no longer exists comes back with the
+///   credentials it had (its phone was set up with them);
+/// - routes of numbers the org no longer has are left out; numbers the org got since keep
+///   their current route.
+pub fn restore_plan(
+    version: &OrgConfig,
+    draft: &OrgConfig,
+    owned_dids: &[E164],
+    restore_secrets: bool,
+) -> RestorePlan {
+    let mut secrets_differ = Vec::new();
+    let extensions = version
+        .extensions
+        .iter()
+        .map(|old| {
+            let mut ext = old.clone();
+            if let Some(now) = draft.extension(&old.number) {
+                if now.a1_hash != old.a1_hash || now.voicemail_pin != old.voicemail_pin {
+                    secrets_differ.push(old.number.clone());
+                }
+                if !restore_secrets {
+                    ext.a1_hash = now.a1_hash.clone();
+                    ext.voicemail_pin = now.voicemail_pin.clone();
+                }
+            }
+            ext
+        })
+        .collect();
+    let (kept, gone): (Vec<&DidRoute>, Vec<&DidRoute>) = version
+        .did_routes
+        .iter()
+        .partition(|route| owned_dids.contains(&route.did));
+    let mut did_routes: Vec<DidRoute> = kept.into_iter().cloned().collect();
+    did_routes.extend(
+        draft
+            .did_routes
+            .iter()
+            .filter(|route| owned_dids.contains(&route.did))
+            .filter(|route| !version.did_routes.iter().any(|r| r.did == route.did))
+            .cloned(),
+    );
+    RestorePlan {
+        config: OrgConfig {
+            extensions,
+            did_routes,
+            options: version.options.clone(),
+        }
+        .normalized(),
+        secrets_differ,
+        numbers_gone: gone.into_iter().map(|route| route.did.clone()).collect(),
+    }
+}
+
+/// Sentences for an Apply whose previous configuration is not known (the oldest kept, or one
+/// made before versions were kept whole): what changed, by field name.
+pub fn describe_changes(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|change| {
+            let subject = match &change.subject {
+                Subject::Extension(number) => format!("Extension {number}"),
+                Subject::DidRoute(did) => format!("Number {did}"),
+                Subject::Options => "Org settings".to_owned(),
+            };
+            match change.kind {
+                ChangeKind::Added => format!("{subject} added."),
+                ChangeKind::Removed => format!("{subject} removed."),
+                ChangeKind::Modified => format!(
+                    "{subject} changed: {}.",
+                    change.fields.join(", ").replace('_', " ")
+                ),
+            }
+        })
+        .collect()
+}
 
 /// The sentences that turn `previous` into `next`, in the order of [`diff`].
 pub fn describe(previous: &OrgConfig, next: &OrgConfig) -> Vec<String> {
@@ -278,6 +373,98 @@ mod tests {
                 "Number +15550100101 no longer routed.",
                 "Number +15550100102 rings 102.",
             ]
+        );
+    }
+
+    #[test]
+    fn restore_keeps_current_secrets_unless_asked_and_drops_numbers_gone() {
+        let mut old_101 = ext("101", "Ann", 25);
+        old_101.voicemail_pin = VoicemailPin::parse("1111").unwrap();
+        let version = OrgConfig {
+            extensions: vec![old_101, ext("102", "Gone since", 20)],
+            did_routes: vec![
+                route("+15550100100", Some("101")),
+                route("+15550100199", Some("102")),
+            ],
+            ..Default::default()
+        };
+        let draft = OrgConfig {
+            extensions: vec![ext("101", "Ann", 20), ext("103", "Added since", 20)],
+            did_routes: vec![
+                route("+15550100100", Some("103")),
+                route("+15550100101", Some("103")),
+            ],
+            ..Default::default()
+        };
+        let owned = [
+            E164::parse("+15550100100").unwrap(),
+            E164::parse("+15550100101").unwrap(),
+        ];
+        let plan = restore_plan(&version, &draft, &owned, false);
+        let numbers: Vec<&str> = plan
+            .config
+            .extensions
+            .iter()
+            .map(|e| e.number.as_str())
+            .collect();
+        assert_eq!(numbers, ["101", "102"]);
+        let restored_101 = plan
+            .config
+            .extension(&ExtensionNumber::parse("101").unwrap())
+            .unwrap();
+        assert_eq!(restored_101.call_flow.ring_seconds.get(), 25);
+        assert_eq!(
+            restored_101.voicemail_pin.as_str(),
+            "1234",
+            "current PIN kept"
+        );
+        assert_eq!(
+            plan.secrets_differ,
+            [ExtensionNumber::parse("101").unwrap()]
+        );
+        assert_eq!(plan.numbers_gone, [E164::parse("+15550100199").unwrap()]);
+        let routes: Vec<(String, Option<String>)> = plan
+            .config
+            .did_routes
+            .iter()
+            .map(|r| {
+                (
+                    r.did.to_string(),
+                    r.extension.as_ref().map(ToString::to_string),
+                )
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                ("+15550100100".to_owned(), Some("101".to_owned())),
+                ("+15550100101".to_owned(), Some("103".to_owned())),
+            ]
+        );
+
+        let with_secrets = restore_plan(&version, &draft, &owned, true);
+        let ext_101 = with_secrets
+            .config
+            .extension(&ExtensionNumber::parse("101").unwrap())
+            .unwrap();
+        assert_eq!(ext_101.voicemail_pin.as_str(), "1111");
+    }
+
+    #[test]
+    fn changes_without_a_previous_version_are_named_by_field() {
+        let changes = diff(
+            &OrgConfig {
+                extensions: vec![ext("101", "Ann", 30)],
+                ..Default::default()
+            },
+            &OrgConfig {
+                extensions: vec![ext("101", "Ann", 20)],
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            describe_changes(&changes),
+            ["Extension 101 changed: ring seconds."]
         );
     }
 

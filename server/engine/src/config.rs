@@ -67,6 +67,10 @@ pub struct Config {
     pub apply_lease_seconds: u32,
     /// Call records older than this many days are deleted (in batches, hourly).
     pub cdr_retention_days: u32,
+    /// Applies older than this many days leave the history (hourly)...
+    pub history_retention_days: u32,
+    /// ...except the last this many of every org, whatever their age.
+    pub history_keep_versions: u32,
     /// How often (milliseconds) the XML cache looks for changes made through other instances.
     pub xml_cache_poll_ms: u64,
 }
@@ -169,6 +173,8 @@ impl Default for Config {
             },
             apply_lease_seconds: 15,
             cdr_retention_days: 400,
+            history_retention_days: 365,
+            history_keep_versions: 50,
             xml_cache_poll_ms: 500,
         }
     }
@@ -242,6 +248,12 @@ impl Config {
         }
         if !(1..=36_500).contains(&self.cdr_retention_days) {
             bail!("cdr_retention_days must be 1 to 36500");
+        }
+        if !(1..=36_500).contains(&self.history_retention_days) {
+            bail!("history_retention_days must be 1 to 36500");
+        }
+        if !(1..=10_000).contains(&self.history_keep_versions) {
+            bail!("history_keep_versions must be 1 to 10000");
         }
         if self.web.session_hours == 0 {
             bail!("web.session_hours must be at least 1");
@@ -349,6 +361,8 @@ fn is_config_key(key: &figment::value::UncasedStr) -> bool {
         "web",
         "apply_lease_seconds",
         "cdr_retention_days",
+        "history_retention_days",
+        "history_keep_versions",
         "xml_cache_poll_ms",
     ];
     let top = key.as_str().split("__").next().unwrap_or_default();

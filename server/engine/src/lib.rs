@@ -10,6 +10,7 @@ pub mod config;
 pub mod database;
 pub mod error;
 pub mod fs_socket;
+pub mod history;
 pub mod jobs;
 pub mod lockout;
 pub mod mail;

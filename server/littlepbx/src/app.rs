@@ -117,6 +117,7 @@ async fn run_database_work(state: Engine) {
     }
     tokio::spawn(engine::fs_socket::run_command_delivery(state.clone()));
     tokio::spawn(calls::cdr::run_retention(state.clone()));
+    tokio::spawn(engine::history::run_retention(state.clone()));
     engine::jobs::run(state).await;
 }
 

@@ -240,7 +240,10 @@ impl Store {
     }
 }
 
-async fn lock_org(txn: &DatabaseTransaction, org: OrgId) -> StoreResult<organizations::Model> {
+pub(crate) async fn lock_org(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+) -> StoreResult<organizations::Model> {
     // A no-op update takes the row lock on every database (SQLite locks the file anyway).
     txn.execute_raw(Statement::from_sql_and_values(
         txn.get_database_backend(),
@@ -281,7 +284,7 @@ async fn publish(
     bump_xml_epoch(txn).await?;
     store.checkpoint(Step::AfterVersionBump)?;
 
-    write_history(txn, org, version, request, &prepared.changes).await?;
+    write_history(txn, org, version, request, prepared).await?;
     if let Some(job) = request.job_id {
         crate::jobs::mark_applied_in(txn, org, job, version).await?;
     }
@@ -294,8 +297,13 @@ async fn write_history(
     org: OrgId,
     version: i64,
     request: &ApplyRequest<'_>,
-    changes: &[Change],
+    prepared: &PreparedApply<'_>,
 ) -> StoreResult<()> {
+    let changes = &prepared.changes;
+    let waited_ms = match request.job_id {
+        Some(job) => crate::history::waited_ms(txn, job).await?,
+        None => None,
+    };
     let history = apply_history::ActiveModel {
         id: sea_orm::ActiveValue::NotSet,
         org_id: sea_orm::ActiveValue::Set(org.0),
@@ -306,6 +314,8 @@ async fn write_history(
             serde_json::to_string(changes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         ),
         job_id: sea_orm::ActiveValue::Set(request.job_id),
+        config: sea_orm::ActiveValue::Set(Some(crate::history::config_json(&prepared.next)?)),
+        waited_ms: sea_orm::ActiveValue::Set(waited_ms),
     };
     apply_history::Entity::insert(history).exec(txn).await?;
     Ok(())
@@ -322,7 +332,11 @@ async fn bump_versions(txn: &DatabaseTransaction, org: OrgId, version: i64) -> S
 }
 
 /// Deletes one layer of the org's configuration rows.
-async fn clear_layer(txn: &DatabaseTransaction, org: OrgId, layer: Layer) -> StoreResult<()> {
+pub(crate) async fn clear_layer(
+    txn: &DatabaseTransaction,
+    org: OrgId,
+    layer: Layer,
+) -> StoreResult<()> {
     for (table, _) in LAYERED_TABLES {
         txn.execute_raw(Statement::from_sql_and_values(
             txn.get_database_backend(),

@@ -214,6 +214,10 @@ pub mod apply_history {
         pub applied_at: i64,
         pub changes: String,
         pub job_id: Option<i64>,
+        /// The whole applied configuration as JSON (`None` before migration 20261211).
+        pub config: Option<String>,
+        /// How long the Apply waited for the org's calls (`None`: it did not wait).
+        pub waited_ms: Option<i64>,
     }
     no_relations!();
 }

@@ -19,6 +19,7 @@ pub mod draft;
 pub mod entities;
 pub mod freeswitch_db;
 pub mod fs_commands;
+pub mod history;
 pub mod instances;
 pub mod jobs;
 pub mod orgs;

@@ -246,6 +246,8 @@ impl Store {
             applied_at: sea_orm::ActiveValue::Set(now),
             changes: sea_orm::ActiveValue::Set("[]".into()),
             job_id: sea_orm::ActiveValue::Set(None),
+            config: sea_orm::ActiveValue::Set(Some(crate::history::config_json(&config)?)),
+            waited_ms: sea_orm::ActiveValue::Set(None),
         }
         .insert(&txn)
         .await?;

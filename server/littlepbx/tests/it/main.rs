@@ -14,6 +14,7 @@ mod floors;
 mod fs_templates;
 mod fs_xml;
 mod health;
+mod history;
 mod org_api;
 mod provider_client;
 mod provider_isolation;

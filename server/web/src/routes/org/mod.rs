@@ -2,6 +2,7 @@
 //! name; a session is only honoured on its own org's host (see `crate::auth`).
 
 mod apply;
+mod history;
 mod moh;
 mod pbx;
 mod session;
@@ -40,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}", get(apply::get_job))
         .route("/jobs/{id}/stop", post(apply::stop))
         .route("/changes", get(pbx::changes))
+        .route("/history", get(history::list))
+        .route("/history/{version}", get(history::preview))
+        .route("/history/{version}/restore", post(history::restore))
         .merge(stats::router())
         .route(
             "/{*rest}",

@@ -10,6 +10,7 @@ pub mod dids;
 pub mod docs;
 pub mod extract;
 pub mod fs_sync;
+pub mod history;
 pub mod logo;
 pub mod openapi;
 pub mod orgs;
@@ -69,6 +70,12 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{org}/dids/{{number}}"), delete(dids::remove))
         .route(&format!("{org}/status"), get(status::get))
         .route(&format!("{org}/stats"), get(stats::get))
+        .route(&format!("{org}/history"), get(history::list))
+        .route(&format!("{org}/history/{{version}}"), get(history::preview))
+        .route(
+            &format!("{org}/history/{{version}}/restore"),
+            post(history::restore),
+        )
         .route("/api-keys", get(api_keys::list).post(api_keys::create))
         .route("/api-keys/{id}", delete(api_keys::delete))
         .fallback(unknown_path)

@@ -15,7 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{admins, api_keys, dids, logo, orgs, stats, status, trunks};
+use super::{admins, api_keys, dids, history, logo, orgs, stats, status, trunks};
 
 const DESCRIPTION: &str = "\
 The provider's API: organizations, their logo, admins, trunks and phone numbers (DIDs).
@@ -39,6 +39,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         trunks::list, trunks::get, trunks::put, trunks::delete,
         dids::list, dids::add, dids::remove,
         status::get, stats::get,
+        history::list, history::preview, history::restore,
         api_keys::list, api_keys::create, api_keys::delete,
     ),
     components(schemas(
@@ -50,6 +51,9 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         provider::DidList, provider::OrgStatusView, provider::TrunkGatewayState,
         provider::ApiKeyCreate, provider::ApiKeyCreated, provider::ApiKeyView,
         provider::ApiKeyList, api_types::stats::OrgTotalsView,
+        api_types::history::HistoryPage, api_types::history::HistoryEntry,
+        api_types::history::RestorePreview, api_types::history::RestoreRequest,
+        api_types::history::RestoreResult,
     )),
     modifiers(&BearerKeys, &ProblemResponses),
     security(("bearer" = [])),
@@ -61,6 +65,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         (name = "dids", description = "The org's phone numbers"),
         (name = "status", description = "An org at a glance"),
         (name = "stats", description = "Call totals per org, for billing"),
+        (name = "history", description = "An org's Applies, and restoring a version into its draft"),
         (name = "api-keys", description = "Keys for this API"),
     )
 )]
@@ -217,7 +222,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 27);
+        assert_eq!(operations, 30);
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
