@@ -25,7 +25,13 @@ fn floor_of(name: &str) -> Option<usize> {
 fn workspace_dependencies() -> HashMap<String, Vec<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = std::process::Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("running cargo metadata");
@@ -45,7 +51,10 @@ fn workspace_dependencies() -> HashMap<String, Vec<String>> {
                 .filter(|dep| members.contains(dep))
                 .map(str::to_owned)
                 .collect();
-            (package["name"].as_str().unwrap_or_default().to_owned(), deps)
+            (
+                package["name"].as_str().unwrap_or_default().to_owned(),
+                deps,
+            )
         })
         .collect()
 }
