@@ -13,6 +13,9 @@ pub mod auth;
 pub mod formats;
 pub mod guard;
 pub mod guides;
+pub mod help;
+pub mod links;
+pub mod login;
 pub mod qr;
 
 use api_types::provisioning::{FeatureCode, PhonebookEntry, SipTransport};

@@ -21,37 +21,23 @@
 //! 429 with `Retry-After`. An extension number of another org simply does not exist here: it is
 //! answered like a wrong password.
 
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use api_types::phones::{FilledGuide, GuideList, GuideQuery};
-use api_types::provisioning::{
-    NewProvisioningLink, Phonebook, PhonesView, ProvisioningConfig, ProvisioningLink,
-};
+use api_types::provisioning::{NewProvisioningLink, Phonebook, PhonesView, ProvisioningConfig};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Extension, Router};
-use domain::{md5_hex, DigestParams};
-use store::orgs::Org;
-use store::provisioning::Redemption;
-use store::snapshot::AppliedSnapshot;
 
 use crate::auth::{require_csrf_header, ClientIp, HostOrg, OrgAdmin};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
-use crate::provisioning::auth::{
-    challenges, parse_authorization, Credentials, NonceCheck, NonceKey,
-};
 use crate::provisioning::guard::ProvisionGuard;
-use crate::provisioning::{
-    feature_codes, find_extension, formats, guides, qr, Directory, Provisioned, Site,
-    LINK_LIFETIME_SECS, REGISTRATION_EXPIRY_SECS,
-};
+use crate::provisioning::login::{authenticate, form_credentials, Attempt, Authenticated, Refusal};
+use crate::provisioning::{formats, guides, help, links, Directory};
 use crate::state::AppState;
-use engine::secrets;
 
 /// The routes; each call makes its own failure counters (one per running server).
 pub fn router() -> Router<AppState> {
@@ -88,242 +74,6 @@ fn document(content_type: &'static str, body: String) -> Response {
         body,
     )
         .into_response()
-}
-
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Why a provisioning request was refused.
-pub enum Refusal {
-    Api(ApiError),
-    /// 410: a provisioning link that worked once, or no longer works.
-    Gone(String),
-    /// 401 with fresh Digest and Basic challenges for the org's realm.
-    Challenge {
-        realm: String,
-        nonce: String,
-        stale: bool,
-    },
-}
-
-impl From<ApiError> for Refusal {
-    fn from(err: ApiError) -> Self {
-        Refusal::Api(err)
-    }
-}
-
-impl From<store::StoreError> for Refusal {
-    fn from(err: store::StoreError) -> Self {
-        Refusal::Api(err.into())
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Api(err) => err.into_response(),
-            Refusal::Gone(detail) => {
-                let problem = api_types::Problem {
-                    problem_type: "about:blank".into(),
-                    title: "Gone".into(),
-                    status: StatusCode::GONE.as_u16(),
-                    detail,
-                    errors: vec![],
-                    current_revision: None,
-                };
-                let body = serde_json::to_vec(&problem).unwrap_or_default();
-                (
-                    StatusCode::GONE,
-                    [
-                        (
-                            header::CONTENT_TYPE,
-                            HeaderValue::from_static("application/problem+json"),
-                        ),
-                        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-                    ],
-                    body,
-                )
-                    .into_response()
-            }
-            Refusal::Challenge {
-                realm,
-                nonce,
-                stale,
-            } => {
-                let detail = if stale {
-                    "The sign-in expired; send it again with the new nonce."
-                } else {
-                    "Sign in with your extension number and its SIP password."
-                };
-                let mut response = ApiError::Unauthorized(detail.into()).into_response();
-                for challenge in challenges(&realm, &nonce, stale) {
-                    if let Ok(value) = HeaderValue::from_str(&challenge) {
-                        response
-                            .headers_mut()
-                            .append(header::WWW_AUTHENTICATE, value);
-                    }
-                }
-                response
-            }
-        }
-    }
-}
-
-/// An extension that proved its SIP credentials, with the applied snapshot it was found in.
-pub struct Authenticated {
-    pub snapshot: AppliedSnapshot,
-    pub number: String,
-    /// The password, when the client sent it in clear (Basic or form): only ever echoed to
-    /// that client (Acrobits has no HA1 form). Never stored, never logged.
-    pub password: Option<String>,
-}
-
-impl Authenticated {
-    fn provisioned(&self, state: &AppState) -> ApiResult<Provisioned> {
-        let extension = find_extension(&self.snapshot, &self.number)
-            .ok_or_else(|| ApiError::not_found("Extension"))?;
-        Ok(Provisioned::new(
-            &self.snapshot,
-            extension,
-            Site::from_config(state.config()),
-        ))
-    }
-}
-
-/// What a request presents to [`authenticate`].
-struct Attempt<'a> {
-    method: &'a Method,
-    /// The request target as sent (path and query): a digest must be computed over it.
-    uri: &'a str,
-    headers: &'a HeaderMap,
-    ip: Option<IpAddr>,
-    /// Credentials from a form body (Acrobits POST), taking precedence over the header.
-    form: Option<Credentials>,
-}
-
-/// Checks the extension's SIP credentials against the org's applied configuration.
-async fn authenticate(
-    state: &AppState,
-    guard: &ProvisionGuard,
-    org: Org,
-    attempt: Attempt<'_>,
-) -> Result<Authenticated, Refusal> {
-    if org.status != domain::OrgStatus::Active {
-        return Err(ApiError::Forbidden("This PBX is suspended; ask your provider.".into()).into());
-    }
-    let key = NonceKey::new(state.config().secret_key.expose());
-    let now = now_secs();
-    let realm = org.sip_domain.to_string();
-    let challenge = |stale| Refusal::Challenge {
-        realm: realm.clone(),
-        nonce: key.issue(org.id.0, now),
-        stale,
-    };
-    let credentials = attempt.form.clone().or_else(|| {
-        attempt
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_authorization)
-    });
-    let Some(credentials) = credentials else {
-        guard.check_source(attempt.ip).map_err(too_many)?;
-        return Err(challenge(false));
-    };
-    let user = credentials.username().to_owned();
-    guard.check(attempt.ip, org.id, &user).map_err(too_many)?;
-    if let Credentials::Digest(digest) = &credentials {
-        // A stale nonce of ours is a normal part of the exchange, not a failure.
-        if key.check(&digest.nonce, org.id.0, now) == NonceCheck::Stale {
-            return Err(challenge(true));
-        }
-    }
-    let snapshot = state.store().applied_snapshot(org.id).await?;
-    let verified = verify(&snapshot, &credentials, &attempt, &key, now);
-    if !verified {
-        guard.record_failure(attempt.ip, org.id, &user);
-        tracing::info!(
-            org = %org.slug,
-            user = %user.chars().take(16).collect::<String>(),
-            ip = ?attempt.ip,
-            "provisioning: authentication failed"
-        );
-        return Err(challenge(false));
-    }
-    guard.record_success(org.id, &user);
-    let password = match credentials {
-        Credentials::Basic { password, .. } => Some(password),
-        Credentials::Digest(_) => None,
-    };
-    Ok(Authenticated {
-        snapshot,
-        number: user,
-        password,
-    })
-}
-
-/// True when the credentials are right for an applied extension of this org.
-fn verify(
-    snapshot: &AppliedSnapshot,
-    credentials: &Credentials,
-    attempt: &Attempt<'_>,
-    key: &NonceKey,
-    now: u64,
-) -> bool {
-    let domain = &snapshot.org.sip_domain;
-    let extension = find_extension(snapshot, credentials.username());
-    match credentials {
-        Credentials::Basic { username, password } => match extension {
-            Some(ext) => ext.a1_hash.matches_password(&ext.number, domain, password),
-            None => {
-                // The same work as for a known user, so timing tells nothing.
-                let _ = md5_hex(&format!("{username}:{domain}:{password}"));
-                false
-            }
-        },
-        Credentials::Digest(digest) => {
-            let qop_ok = digest
-                .qop
-                .as_deref()
-                .is_some_and(|q| q.eq_ignore_ascii_case("auth"));
-            let algorithm_ok = digest
-                .algorithm
-                .as_deref()
-                .is_none_or(|a| a.eq_ignore_ascii_case("MD5"));
-            let fields_ok = qop_ok
-                && algorithm_ok
-                && digest.realm == domain.as_str()
-                && digest.uri == attempt.uri
-                && key.check(&digest.nonce, snapshot.org.id.0, now) == NonceCheck::Valid;
-            let params = DigestParams {
-                method: attempt.method.as_str(),
-                uri: &digest.uri,
-                nonce: &digest.nonce,
-                nc: &digest.nc,
-                cnonce: &digest.cnonce,
-                qop: Some("auth"),
-            };
-            let response_ok = match extension {
-                Some(ext) => ext.a1_hash.verifies_digest(&params, &digest.response),
-                None => {
-                    let _ = md5_hex(&format!("{}:{}", digest.nonce, digest.response));
-                    false
-                }
-            };
-            fields_ok && response_ok
-        }
-    }
-}
-
-fn too_many(wait: std::time::Duration) -> Refusal {
-    Refusal::Api(ApiError::TooManyRequests {
-        detail: "Too many failed sign-ins; wait a while before trying again.".into(),
-        retry_after_seconds: wait.as_secs().max(1),
-    })
 }
 
 fn request_target(parts: &Parts) -> String {
@@ -394,19 +144,7 @@ async fn acrobits_form(
     let body = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
         ApiError::PayloadTooLarge("The form is larger than a user name and a password.".into())
     })?;
-    let mut username = None;
-    let mut password = None;
-    for (key, value) in form_urlencoded::parse(&body) {
-        match key.as_ref() {
-            "username" => username = Some(value.into_owned()),
-            "password" => password = Some(value.into_owned()),
-            _ => {}
-        }
-    }
-    let form = match (username, password) {
-        (Some(username), Some(password)) => Some(Credentials::Basic { username, password }),
-        _ => None,
-    };
+    let form = form_credentials(&body);
     let target = request_target(&parts);
     let attempt = Attempt {
         method: &parts.method,
@@ -499,55 +237,13 @@ async fn token_linphone(
     Extension(guard): Extension<Arc<ProvisionGuard>>,
     Path(token): Path<String>,
 ) -> Result<Response, Refusal> {
-    guard.check_source(ip).map_err(too_many)?;
-    if org.status != domain::OrgStatus::Active {
-        return Err(ApiError::Forbidden("This PBX is suspended; ask your provider.".into()).into());
-    }
-    let gone = |what: &str| {
-        Refusal::Gone(format!(
-            "This provisioning link {what}; ask your administrator for a new QR code."
-        ))
-    };
-    if token.len() > 64 {
-        guard.record_source_failure(ip);
-        return Err(ApiError::not_found("Provisioning link").into());
-    }
-    let redemption = state
-        .store()
-        .redeem_provisioning_link(org.id, &secrets::sha256_hex(&token), store::now_ms())
-        .await?;
-    let number = match redemption {
-        Redemption::Redeemed(number) => number,
-        Redemption::AlreadyUsed => return Err(gone("was used already")),
-        Redemption::Expired => return Err(gone("has expired")),
-        Redemption::NotFound => {
-            guard.record_source_failure(ip);
-            return Err(ApiError::not_found("Provisioning link").into());
-        }
-    };
-    let snapshot = state.store().applied_snapshot(org.id).await?;
-    let extension = find_extension(&snapshot, number.as_str())
-        .ok_or_else(|| gone("is for an extension that no longer exists"))?;
-    let provisioned = Provisioned::new(&snapshot, extension, Site::from_config(state.config()));
-    Ok(document(XML, formats::linphone_xml(&provisioned)))
+    let linphone = links::redeem(&state, &guard, org, ip, &token).await?;
+    Ok(document(XML, linphone))
 }
 
 /// `GET /api/org/phones`: the org's values for the phone help pages.
 async fn phones(State(state): State<AppState>, admin: OrgAdmin) -> ApiResult<ApiJson<PhonesView>> {
-    let snapshot = state.store().applied_snapshot(admin.org.id).await?;
-    let directory = Directory::from_snapshot(&snapshot);
-    let site = Site::from_config(state.config());
-    let org_url = state.config().org_url(&directory.org_slug);
-    Ok(ApiJson(PhonesView {
-        org_name: directory.org_name.clone(),
-        sip_domain: directory.sip_domain.clone(),
-        server: site.server.clone(),
-        transports: site.transport_views(),
-        registration_expiry_seconds: REGISTRATION_EXPIRY_SECS,
-        feature_codes: feature_codes(),
-        values: crate::provisioning::placeholder_values(&directory, &site, &org_url),
-        extensions: directory.entry_views(),
-    }))
+    Ok(ApiJson(help::phones_view(&state, admin.org.id).await?))
 }
 
 /// `GET /api/org/phones/guides`: the help pages there are, by kind of device.
@@ -556,88 +252,26 @@ async fn guide_list(_admin: OrgAdmin) -> ApiJson<GuideList> {
 }
 
 /// `GET /api/org/phones/guides/{id}?extension=N`: one help page with the org's values and the
-/// applied extension's number and name in place. The password fields name the password (and
-/// where it is made), never hold one.
+/// applied extension's number and name in place.
 async fn guide(
     State(state): State<AppState>,
     admin: OrgAdmin,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<GuideQuery>,
 ) -> ApiResult<ApiJson<FilledGuide>> {
-    let guide = guides::guide(&id).ok_or_else(|| ApiError::not_found("Help page"))?;
-    let snapshot = state.store().applied_snapshot(admin.org.id).await?;
-    let wanted = query.extension.as_deref().map(str::trim).unwrap_or("");
-    let Some(extension) = find_extension(&snapshot, wanted) else {
-        return Err(ApiError::invalid_field(
-            "extension",
-            "Choose an extension that is applied: phones only know applied extensions.",
-        ));
-    };
-    let directory = Directory::from_snapshot(&snapshot);
-    let site = Site::from_config(state.config());
-    let org_url = state.config().org_url(&directory.org_slug);
-    let mut values = crate::provisioning::placeholder_values(&directory, &site, &org_url);
-    let number = extension.number.to_string();
-    let other = directory
-        .entries
-        .iter()
-        .find(|e| e.number != number)
-        .map_or_else(|| "a second extension".to_owned(), |e| e.number.clone());
-    values.insert("extension".into(), number.clone());
-    values.insert("display_name".into(), extension.display_name.to_string());
-    values.insert(
-        "password".into(),
-        format!("the SIP password of extension {number}"),
-    );
-    values.insert("other_extension".into(), other);
-    Ok(ApiJson(
-        guide.filled(&number, |name| values.get(name).cloned()),
-    ))
+    let filled = help::filled_guide(&state, admin.org.id, &id, query.extension.as_deref()).await?;
+    Ok(ApiJson(filled))
 }
 
 /// `POST /api/org/provisioning-links`: a single-use link (and its QR code) that provisions a
-/// Linphone app for one applied extension, valid for [`LINK_LIFETIME_SECS`].
+/// Linphone app for one applied extension, valid for
+/// [`LINK_LIFETIME_SECS`](crate::provisioning::LINK_LIFETIME_SECS).
 async fn create_link(
     State(state): State<AppState>,
     admin: OrgAdmin,
     ApiJson(body): ApiJson<NewProvisioningLink>,
 ) -> ApiResult<Response> {
-    let snapshot = state.store().applied_snapshot(admin.org.id).await?;
-    let Some(extension) = find_extension(&snapshot, body.extension.trim()) else {
-        return Err(ApiError::invalid_field(
-            "extension",
-            "Choose an extension that is applied: phones only know applied extensions.",
-        ));
-    };
-    let token = secrets::random_token(32);
-    let expires_at = store::now_ms() + i64::from(LINK_LIFETIME_SECS) * 1000;
-    state
-        .store()
-        .create_provisioning_link(
-            admin.org.id,
-            &extension.number,
-            &secrets::sha256_hex(&token),
-            expires_at,
-        )
-        .await?;
-    let url = format!(
-        "{}/provision/t/{token}",
-        state.config().org_url(admin.org.slug.as_str())
-    );
-    let qr_svg = qr::svg(&url)?;
-    tracing::info!(
-        org = %admin.org.slug,
-        extension = %extension.number,
-        admin = %admin.admin.email,
-        "provisioning link created"
-    );
-    let link = ProvisioningLink {
-        extension: extension.number.to_string(),
-        url,
-        expires_at,
-        expires_in_seconds: LINK_LIFETIME_SECS,
-        qr_svg,
-    };
+    let link = links::create(&state, &admin, &body.extension).await?;
     Ok((StatusCode::CREATED, ApiJson(link)).into_response())
 }
 

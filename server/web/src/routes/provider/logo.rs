@@ -6,11 +6,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use media::svg;
 use store::orgs::Logo;
 use utoipa::ToSchema;
 
 use super::auth::KeyOrg;
-use super::{svg, SlugPath};
+use super::SlugPath;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 

@@ -16,7 +16,6 @@ pub mod openapi;
 pub mod orgs;
 pub mod stats;
 pub mod status;
-pub mod svg;
 pub mod trunks;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
