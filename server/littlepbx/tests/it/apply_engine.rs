@@ -8,19 +8,12 @@ use reqwest::Method;
 use serde_json::json;
 use testkit::db_test;
 
-use crate::common::{new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp};
+use crate::common::{
+    app_with_peer, new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp,
+    ESL_PASSWORD,
+};
 
 const PASSWORD: &str = "correct horse battery";
-const ESL_PASSWORD: &str = "ClueCon-test";
-
-async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
-    let addr = peer.addr_string();
-    spawn_app_with(url, move |config| {
-        config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
-    })
-    .await
-}
 
 /// Renames the reception extension in the draft: a change that makes FreeSWITCH flush a user.
 async fn rename_reception(client: &OrgClient, name: &str) {

@@ -16,6 +16,19 @@ pub struct TestApp {
     pub http: reqwest::Client,
 }
 
+/// The event-socket password of the test peers ([`esl::testpeer::TestPeer`]).
+pub const ESL_PASSWORD: &str = "ClueCon-test";
+
+/// A server that talks to the event-socket test `peer` (started with [`ESL_PASSWORD`]).
+pub async fn app_with_peer(url: &str, peer: &esl::testpeer::TestPeer) -> TestApp {
+    let addr = peer.addr_string();
+    spawn_app_with(url, move |config| {
+        config.freeswitch.esl_address = addr;
+        config.freeswitch.esl_password = Secret::new(ESL_PASSWORD);
+    })
+    .await
+}
+
 /// Configuration for a test server on `database_url`.
 pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
     let mut config = Config {

@@ -7,19 +7,12 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use testkit::db_test;
 
-use crate::common::{new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp};
+use crate::common::{
+    app_with_peer, new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp,
+    ESL_PASSWORD,
+};
 
 const PASSWORD: &str = "correct horse battery";
-const ESL_PASSWORD: &str = "ClueCon-test";
-
-async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
-    let addr = peer.addr_string();
-    spawn_app_with(url, move |config| {
-        config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
-    })
-    .await
-}
 
 async fn apply(client: &OrgClient, wait: bool) -> Value {
     let (status, job) = client

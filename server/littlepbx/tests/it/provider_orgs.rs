@@ -7,19 +7,8 @@ use reqwest::Method;
 use serde_json::json;
 use testkit::db_test;
 
-use crate::common::{spawn_app, spawn_app_with, TestApp};
+use crate::common::{app_with_peer, spawn_app, TestApp, ESL_PASSWORD};
 use crate::provider_client::{delivered, provider_key, told, Api};
-
-const ESL_PASSWORD: &str = "ClueCon-provider";
-
-async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
-    let addr = peer.addr_string();
-    spawn_app_with(url, move |config| {
-        config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
-    })
-    .await
-}
 
 /// Waits until the server's event socket is up.
 async fn wait_connected(app: &TestApp) {

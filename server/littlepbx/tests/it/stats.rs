@@ -11,23 +11,13 @@ use serde_json::{json, Value};
 use testkit::db_test;
 
 use crate::cdr::{ingest, org, Call, Kind};
-use crate::common::{logged_in, spawn_app_with, OrgClient, TestApp};
+use crate::common::{app_with_peer, logged_in, spawn_app_with, OrgClient, ESL_PASSWORD};
 use crate::provider_client::{org_key, provider_key, Api};
 
 const PASSWORD: &str = "correct horse battery";
-const ESL_PASSWORD: &str = "ClueCon-stats";
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
-
-async fn app_with_peer(url: &str, peer: &TestPeer) -> TestApp {
-    let addr = peer.addr_string();
-    spawn_app_with(url, move |config| {
-        config.freeswitch.esl_address = addr;
-        config.freeswitch.esl_password = engine::config::Secret::new(ESL_PASSWORD);
-    })
-    .await
-}
 
 /// A month and a half of acme's calls, of every kind, at a few times of day.
 fn acme_calls(now: i64) -> Vec<Call> {

@@ -3,17 +3,17 @@
 use api_types::history::{
     HistoryPage, HistoryQuery, RestorePreview, RestoreRequest, RestoreResult,
 };
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use engine::history;
 
 use crate::auth::OrgAdmin;
-use crate::error::{ApiJson, ApiResult};
+use crate::error::{ApiJson, ApiQuery, ApiResult};
 use crate::state::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
     admin: OrgAdmin,
-    Query(query): Query<HistoryQuery>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<ApiJson<HistoryPage>> {
     let page = history::page(&state, admin.org.id, query.before, query.limit).await?;
     Ok(ApiJson(page))
