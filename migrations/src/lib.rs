@@ -13,6 +13,7 @@ mod m20261208_000001_cdr_rollups;
 mod m20261209_000001_long_texts;
 mod m20261210_000001_instances;
 mod m20261211_000001_history_snapshots;
+mod schema_helpers;
 
 pub struct Migrator;
 

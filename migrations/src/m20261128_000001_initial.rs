@@ -7,11 +7,13 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::schema_helpers::{index, org_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[derive(DeriveIden)]
-enum Organizations {
+pub(crate) enum Organizations {
     Table,
     Id,
     Slug,
@@ -196,32 +198,6 @@ enum XmlEpoch {
     Table,
     Id,
     Epoch,
-}
-
-fn org_fk(table: impl IntoIden + 'static, name: &str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(table, Alias::new("org_id"))
-        .to(Organizations::Table, Organizations::Id)
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-fn index(
-    name: &str,
-    table: impl IntoIden + 'static,
-    columns: &[&str],
-    unique: bool,
-) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table).if_not_exists();
-    for column in columns {
-        index.col(Alias::new(*column));
-    }
-    if unique {
-        index.unique();
-    }
-    index.to_owned()
 }
 
 #[async_trait::async_trait]

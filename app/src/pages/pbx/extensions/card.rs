@@ -1,211 +1,17 @@
-//! Extensions: add, edit inline (every field saves itself), new SIP password, delete.
+//! One extension's row: its summary, and opened, every field (saved as it changes), a new SIP
+//! password and delete.
 
-use api_types::org::{ExtensionPatch, ExtensionView, NewExtension};
-use leptos::ev::SubmitEvent;
+use api_types::org::{ExtensionPatch, ExtensionView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::Pbx;
-use crate::api::{self, ApiError};
+use super::call_flow::{action_options, summary, NoAnswer, FORWARD_EXTENSION, FORWARD_EXTERNAL};
+use super::sip_domain;
+use crate::api;
 use crate::autosave::{FieldState, SaveState, Saver};
 use crate::components::{ConfirmDialog, Secret, SecretBox};
-use crate::frame::OrgCtx;
 use crate::pages::fields::{CheckField, SelectField, TextField};
-
-const VOICEMAIL: &str = "voicemail";
-const FORWARD_EXTENSION: &str = "forward_extension";
-const FORWARD_EXTERNAL: &str = "forward_external";
-const HANGUP: &str = "hangup";
-
-fn action_label(action: &str) -> &'static str {
-    match action {
-        VOICEMAIL => "Take a voicemail message",
-        FORWARD_EXTENSION => "Forward to another extension",
-        FORWARD_EXTERNAL => "Forward to an outside number",
-        HANGUP => "Hang up",
-        _ => "Something else",
-    }
-}
-
-fn summary(e: &ExtensionView) -> String {
-    let then = match e.no_answer_action.as_str() {
-        VOICEMAIL => "voicemail".to_owned(),
-        FORWARD_EXTENSION | FORWARD_EXTERNAL => format!(
-            "forward to {}",
-            e.no_answer_target.clone().unwrap_or_default()
-        ),
-        HANGUP => "hang up".to_owned(),
-        other => other.to_owned(),
-    };
-    let mut text = format!("Rings {} s, then {then}", e.ring_seconds);
-    if e.do_not_disturb {
-        text.push_str(" · Do not disturb");
-    }
-    text
-}
-
-fn sip_domain() -> String {
-    OrgCtx::use_ctx()
-        .info()
-        .map(|i| i.sip_domain)
-        .unwrap_or_default()
-}
-
-#[component]
-pub fn Extensions() -> impl IntoView {
-    let pbx = Pbx::use_ctx();
-    let numbers = Memo::new(move |_| {
-        pbx.view.with(|v| {
-            v.as_ref()
-                .map(|v| {
-                    v.extensions
-                        .iter()
-                        .map(|e| e.number.clone())
-                        .collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
-    });
-    let just_added = RwSignal::new(None::<String>);
-    view! {
-        <section class="card" aria-labelledby="ext-title">
-            <h2 id="ext-title">"Extensions"</h2>
-            <p class="muted">"Each person or phone has an extension: a short number colleagues dial. Open one to change what happens to its calls."</p>
-            <Show when=move || !numbers.read().is_empty() fallback=|| view! {
-                <p class="empty">"No extensions yet: add the first one below."</p>
-            }>
-                <ul class="extensions">
-                    <For each=move || numbers.get() key=|n| n.clone() let:number>
-                        <ExtensionCard number=number just_added=just_added/>
-                    </For>
-                </ul>
-            </Show>
-            <AddExtension just_added=just_added/>
-        </section>
-    }
-}
-
-#[component]
-fn AddExtension(just_added: RwSignal<Option<String>>) -> impl IntoView {
-    let pbx = Pbx::use_ctx();
-    let number = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let secret = RwSignal::new(None::<Secret>);
-    let domain = sip_domain();
-    let suggestion = Memo::new(move |_| {
-        pbx.view.with(|v| {
-            let max = v
-                .as_ref()
-                .map(|v| {
-                    v.extensions
-                        .iter()
-                        .filter_map(|e| e.number.parse::<u32>().ok())
-                        .max()
-                        .unwrap_or(100)
-                })
-                .unwrap_or(100);
-            format!("for example {}", max + 1)
-        })
-    });
-    let field_error = move |field: &'static str| {
-        move || {
-            error.with(|e| {
-                e.as_ref()
-                    .and_then(|e| e.field_message(None, field))
-                    .unwrap_or_default()
-            })
-        }
-    };
-    let general_error = move || {
-        error.with(|e| {
-            e.as_ref().and_then(|e| {
-                let by_field = ["number", "display_name"]
-                    .iter()
-                    .any(|f| e.field_message(None, f).is_some());
-                (!by_field).then(|| e.message())
-            })
-        })
-    };
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        let new = NewExtension {
-            number: number.get_untracked().trim().to_owned(),
-            display_name: name.get_untracked().trim().to_owned(),
-            ..NewExtension::default()
-        };
-        busy.set(true);
-        error.set(None);
-        let domain = domain.clone();
-        spawn_local(async move {
-            match api::create_extension(&new).await {
-                Ok(created) => {
-                    let ext = created.extension;
-                    secret.set(Some(Secret {
-                        title: format!("Extension {} ({}) is ready", ext.number, ext.display_name),
-                        lines: vec![
-                            ("User name".into(), ext.number.clone()),
-                            ("SIP password".into(), created.sip_password),
-                            ("SIP domain (server)".into(), domain),
-                            ("Voicemail PIN".into(), ext.voicemail_pin.clone()),
-                        ],
-                    }));
-                    just_added.set(Some(ext.number.clone()));
-                    pbx.update(|v| {
-                        v.extensions.retain(|e| e.number != ext.number);
-                        v.extensions.push(ext);
-                        v.extensions.sort_by(|a, b| {
-                            (a.number.len(), &a.number).cmp(&(b.number.len(), &b.number))
-                        });
-                    });
-                    number.set(String::new());
-                    name.set(String::new());
-                    pbx.reload();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
-    };
-    view! {
-        <SecretBox secret=secret/>
-        <form class="add-ext" on:submit=submit novalidate aria-labelledby="add-ext-title">
-            <h3 id="add-ext-title">"Add an extension"</h3>
-            <div class="row">
-                <div class="field">
-                    <label for="new-ext-number">"Number"</label>
-                    <input id="new-ext-number" type="text" inputmode="numeric" autocomplete="off"
-                        aria-describedby="new-ext-number-error"
-                        placeholder=move || suggestion.get()
-                        prop:value=move || number.get()
-                        on:input=move |ev| number.set(event_target_value(&ev))/>
-                    <small class="hint">"2 to 5 digits"</small>
-                    <p class="field-error" id="new-ext-number-error">{field_error("number")}</p>
-                </div>
-                <div class="field grow">
-                    <label for="new-ext-name">"Name"</label>
-                    <input id="new-ext-name" type="text" autocomplete="off" placeholder="for example Alice or Front desk"
-                        aria-describedby="new-ext-name-error"
-                        prop:value=move || name.get()
-                        on:input=move |ev| name.set(event_target_value(&ev))/>
-                    <small class="hint">"Shown on the phones"</small>
-                    <p class="field-error" id="new-ext-name-error">{field_error("display_name")}</p>
-                </div>
-                <div class="field">
-                    <span class="label-spacer" aria-hidden="true"></span>
-                    <button type="submit" class="btn primary" disabled=move || busy.get()>
-                        {move || if busy.get() { "Adding…" } else { "Add extension" }}
-                    </button>
-                </div>
-            </div>
-            <p class="form-error" role="alert">{general_error}</p>
-        </form>
-    }
-}
+use crate::pages::pbx::Pbx;
 
 /// The field states of one extension.
 #[derive(Clone, Copy)]
@@ -239,7 +45,7 @@ impl States {
 }
 
 #[component]
-fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl IntoView {
+pub fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl IntoView {
     let pbx = Pbx::use_ctx();
     let n = number.clone();
     let ext = Memo::new(move |_| {
@@ -266,9 +72,6 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
     let summary_text =
         Memo::new(move |_| ext.with(|e| e.as_ref().map(summary).unwrap_or_default()));
 
-    // An action chosen that needs a target not given yet (not saved until it is).
-    let pending_action = RwSignal::new(None::<String>);
-    let action = Memo::new(move |_| pending_action.get().unwrap_or_else(|| server_action.get()));
     let st = States::new();
 
     let n = number.clone();
@@ -324,10 +127,12 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
         });
         options
     });
-    let actions: Vec<(String, String)> = [VOICEMAIL, FORWARD_EXTENSION, FORWARD_EXTERNAL, HANGUP]
-        .iter()
-        .map(|a| ((*a).to_owned(), action_label(a).to_owned()))
-        .collect();
+    let actions = action_options();
+    let NoAnswer {
+        action,
+        on_action,
+        on_target,
+    } = NoAnswer::new(server_action, others, saver, st.action, st.target);
 
     let num = number.clone();
     let issues = move |field: &'static str| pbx.issues_for("extension", Some(num.clone()), field);
@@ -376,68 +181,6 @@ fn ExtensionCard(number: String, just_added: RwSignal<Option<String>>) -> impl I
                 saver.save(field, state, move |p: &mut ExtensionPatch| set(p, value))
             })
         };
-
-    let on_action = Callback::new(move |value: String| match value.as_str() {
-        VOICEMAIL | HANGUP => {
-            pending_action.set(None);
-            st.target.set(SaveState::Idle);
-            saver.save(
-                "no_answer_action",
-                st.action,
-                move |p: &mut ExtensionPatch| {
-                    p.no_answer_action = Some(value);
-                    p.no_answer_target = Some(String::new());
-                },
-            );
-        }
-        FORWARD_EXTENSION => match others.get_untracked().first() {
-            Some((first, _)) => {
-                let first = first.clone();
-                pending_action.set(None);
-                st.target.set(SaveState::Idle);
-                saver.save(
-                    "no_answer_action",
-                    st.action,
-                    move |p: &mut ExtensionPatch| {
-                        p.no_answer_action = Some(value);
-                        p.no_answer_target = Some(first);
-                    },
-                );
-            }
-            None => {
-                pending_action.set(Some(value));
-                st.action.set(SaveState::Incomplete(
-                    "Add another extension first: there is none to forward to.".into(),
-                ));
-            }
-        },
-        _ => {
-            pending_action.set(Some(value));
-            st.action.set(SaveState::Incomplete(
-                "Enter the outside number below; it is saved then.".into(),
-            ));
-        }
-    });
-    let on_target = Callback::new(move |value: String| {
-        let act = action.get_untracked();
-        let value = value.trim().to_owned();
-        if value.is_empty() {
-            st.target.set(SaveState::Incomplete(
-                "Enter a number to forward to.".into(),
-            ));
-            return;
-        }
-        pending_action.set(None);
-        st.action.set(SaveState::Idle);
-        saver.save(
-            "no_answer_target",
-            st.target,
-            move |p: &mut ExtensionPatch| {
-                p.no_answer_action = Some(act);
-                p.no_answer_target = Some(value);
-            },
-        );
-    });
 
     // Delete and new password.
     let confirm_delete = RwSignal::new(false);
