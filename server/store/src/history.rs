@@ -135,13 +135,14 @@ impl Store {
     ) -> StoreResult<Restored> {
         let txn = self.connection().begin().await?;
         let current = lock_org(&txn, org).await?.draft_revision;
+        // An unknown version is "not found" whatever the revision named.
+        let plan = plan_in(&txn, org, version, restore_secrets).await?;
         if based_on_revision.is_some_and(|base| base != current) {
             return Err(StoreError::Stale {
                 what: "The draft".into(),
                 current_revision: current,
             });
         }
-        let plan = plan_in(&txn, org, version, restore_secrets).await?;
         let revision = next_revision(&txn, org).await?;
         clear_layer(&txn, org, Layer::Draft).await?;
         insert_config(&txn, org, Layer::Draft, &plan.config, revision).await?;

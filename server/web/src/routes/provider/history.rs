@@ -59,7 +59,8 @@ pub async fn preview(
 /// answers 409.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/history/{version}/restore", tag = "history", params(VersionPath),
     request_body = RestoreRequest,
-    responses((status = 200, description = "The draft now holds that version", body = RestoreResult)))]
+    responses((status = 200, description = "The draft now holds that version", body = RestoreResult),
+        (status = 409, description = "The draft changed since `based_on_revision` (the body names `current_revision`), or the version was applied before versions were kept whole", body = api_types::Problem, content_type = "application/problem+json")))]
 pub async fn restore(
     State(state): State<AppState>,
     KeyOrg { org, .. }: KeyOrg,
