@@ -35,6 +35,14 @@ async function applyNow(page) {
   return appliedVersion(page);
 }
 
+/** Discards changes other tests left in the draft. */
+async function discardPending(page) {
+  await banner(page).filter({ hasText: /applied/ }).waitFor();
+  if (!/not applied yet/.test(await banner(page).textContent())) return;
+  await page.getByRole('button', { name: 'Discard changes…' }).click();
+  await page.getByRole('dialog', { name: 'Discard the changes?' }).getByRole('button', { name: 'Discard changes' }).click();
+}
+
 async function hideSecret(page) {
   await page.locator('.secret').getByRole('button', { name: 'Done, hide it' }).click();
   await page.locator('.secret').waitFor({ state: 'detached' });
@@ -49,6 +57,7 @@ async function openHistory(page) {
 test('the History page: Applies in sentences, restore into the draft, other orgs see nothing', async (t) => {
   const { context, page, errors } = await browser(t);
   await login(page, 'acme', acmeEmail, env.acmePassword);
+  await discardPending(page);
   const first = await appliedVersion(page);
   let added;
   let changed;
