@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 
+use api_types::history::{HistoryPage, RestorePreview, RestoreRequest, RestoreResult};
 use api_types::org::{
     ApplyRequest, CreatedExtension, DidView, ExtensionPatch, ExtensionView, InviteAccept, JobView,
     LoginRequest, Me, NewExtension, NewPassword, OptionsPatch, OptionsView, OrgInfo, PbxView,
@@ -388,6 +389,37 @@ pub async fn reset() -> Result<ResetResult, ApiError> {
         confirm: "RESET".into(),
     };
     send(Method::POST, "/api/org/reset", &body).await
+}
+
+// --- The Apply history and restoring a version into the draft ---
+
+/// The org's Applies newest first, a page at a time: those below version `before` (the
+/// previous page's `next_before`), or from the newest.
+pub async fn history(before: Option<i64>) -> Result<HistoryPage, ApiError> {
+    match before {
+        Some(before) => get(&format!("/api/org/history?before={before}")).await,
+        None => get("/api/org/history").await,
+    }
+}
+
+/// What restoring `version` would make of the draft as it is now (404: no such version).
+pub async fn restore_preview(version: i64) -> Result<RestorePreview, ApiError> {
+    get(&format!("/api/org/history/{version}")).await
+}
+
+/// Copies `version` into the draft, decided on the preview of draft revision
+/// `based_on_revision` (409 when the draft changed since). Nothing is applied.
+pub async fn restore(
+    version: i64,
+    based_on_revision: i64,
+    restore_secrets: bool,
+) -> Result<RestoreResult, ApiError> {
+    let body = RestoreRequest {
+        based_on_revision: Some(based_on_revision),
+        restore_secrets,
+    };
+    let path = format!("/api/org/history/{version}/restore");
+    send(Method::POST, &path, &body).await
 }
 
 // --- Phones: help pages and provisioning links ---

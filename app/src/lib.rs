@@ -4,6 +4,8 @@
 //!   the PBX page and the pages listed in [`ORG_PAGES`]), framed with the company's name and logo.
 //! - On any host: `/admin-demo`, the provider's demo page driving the REST API with an API key.
 //!
+//! `/admin-demo` and `/history` are only in the full bundle (see `scripts/build-app.sh`).
+//!
 //! Every request goes through [`api::call`]; while the server answers 503 a banner on top of
 //! every page says so ([`service`]).
 #![forbid(unsafe_code)]
@@ -51,6 +53,11 @@ pub const ORG_PAGES: &[OrgPage] = &[
         label: "Statistics",
         view: || org_bundle_only(|| view! { <pages::stats::StatsPage/> }.into_any()),
     },
+    OrgPage {
+        segment: "history",
+        label: "History",
+        view: || full_bundle_only(|| view! { <pages::history::HistoryPage/> }.into_any()),
+    },
 ];
 
 /// A page the bundle of `/admin-demo` (feature `demo-bundle`) leaves out to stay small: there
@@ -62,6 +69,19 @@ fn org_bundle_only(page: impl FnOnce() -> AnyView) -> AnyView {
 
 #[cfg(feature = "demo-bundle")]
 fn org_bundle_only(_page: impl FnOnce() -> AnyView) -> AnyView {
+    reload_page();
+    ().into_any()
+}
+
+/// A page only the full bundle has (the org admins' bundle has no room left for it): in the org
+/// bundle it loads the page anew, which brings the full bundle (the boot script chooses by path).
+#[cfg(feature = "admin-demo")]
+fn full_bundle_only(page: impl FnOnce() -> AnyView) -> AnyView {
+    page()
+}
+
+#[cfg(not(feature = "admin-demo"))]
+fn full_bundle_only(_page: impl FnOnce() -> AnyView) -> AnyView {
     reload_page();
     ().into_any()
 }

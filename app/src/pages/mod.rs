@@ -3,6 +3,7 @@
 #[cfg(feature = "admin-demo")]
 pub mod admin_demo;
 pub mod fields;
+pub mod history;
 pub mod invite;
 pub mod login;
 pub mod pbx;
