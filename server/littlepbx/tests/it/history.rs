@@ -334,7 +334,7 @@ db_test!(
 );
 
 db_test!(
-    history_is_pruned_but_the_last_versions_stay,
+    history_is_pruned_but_the_last_versions_stay_and_goes_with_its_org,
     |url: String| async move {
         let app = spawn_app_with(&url, |_| {}).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
@@ -358,5 +358,8 @@ db_test!(
         assert_eq!(store.prune_history(later, 2).await.unwrap(), 0);
         // Nothing younger than the cut-off goes.
         assert_eq!(store.prune_history(0, 1).await.unwrap(), 0);
+        // The history of a deleted org goes with it.
+        store.delete_org(org, &[]).await.unwrap();
+        assert_eq!(store.history(org, None, 10).await.unwrap(), vec![]);
     }
 );
