@@ -132,7 +132,9 @@ fn rows_of(rows: &BTreeMap<(String, String), usize>, org: &Org, user: &str) -> u
 }
 
 /// The live view's phones per extension number.
-async fn live_phones(org: &Org) -> anyhow::Result<(Value, BTreeMap<String, Vec<String>>)> {
+pub(crate) async fn live_phones(
+    org: &Org,
+) -> anyhow::Result<(Value, BTreeMap<String, Vec<String>>)> {
     let live = org.admin.ok(Method::GET, "/stats/live", None).await?;
     let mut phones = BTreeMap::new();
     for extension in live["extensions"].as_array().context("extensions")? {

@@ -14,6 +14,7 @@
 
 mod fixture;
 mod fs_database;
+mod history;
 mod holes;
 mod scenarios;
 mod sipp;

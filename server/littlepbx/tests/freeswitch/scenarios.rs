@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::fs_database::*;
+use crate::history::*;
 use crate::holes::*;
 use crate::sipp::{self, Account, Answer, Call, Outcome, Running};
 use crate::world::{Backend, Env, Org};
@@ -44,6 +45,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_phones_own_sip_headers_never_reach_the_carrier),
         scenario!(a_phone_cannot_watch_another_orgs_phones),
         scenario!(refer_is_refused_and_nothing_leaves_for_its_target),
+        scenario!(a_restored_version_is_what_freeswitch_answers_after_apply),
         // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
         scenario!(guessing_a_password_locks_out_that_user_there_not_the_office),
     ];
