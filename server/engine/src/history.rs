@@ -69,19 +69,13 @@ pub async fn page(
     })
 }
 
-/// One Apply, described against the one before it.
-async fn one(engine: &Engine, org: OrgId, version: i64) -> Result<HistoryEntry> {
-    let record = engine.store().history_version(org, version).await?;
-    let previous = engine.store().history(org, Some(version), 1).await?;
-    Ok(entry(&record, previous.first()))
-}
-
 /// What restoring `version` would change in the draft as it is now.
 pub async fn preview(engine: &Engine, org: OrgId, version: i64) -> Result<RestorePreview> {
-    let entry = one(engine, org, version).await?;
-    let (plan, draft, draft_revision) = engine.store().restore_preview(org, version, false).await?;
+    let (record, plan, draft, draft_revision) =
+        engine.store().restore_preview(org, version).await?;
+    let previous = engine.store().history(org, Some(version), 1).await?;
     Ok(RestorePreview {
-        entry,
+        entry: entry(&record, previous.first()),
         draft_revision,
         changes: describe(&draft, &plan.config),
         secrets_differ: plan

@@ -133,7 +133,13 @@ impl<K: Hash + Eq + Clone> Lockout<K> {
         (until > now).then(|| until - now)
     }
 
-    pub fn is_locked(&self, key: &K, now: Instant) -> bool {
+    /// Whether `key` is locked at `now`; takes a borrowed key (`&str` for `String`), so the
+    /// check on every `sip_auth` allocates nothing for it.
+    pub fn is_locked<Q>(&self, key: &Q, now: Instant) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.counts.get(key).is_some_and(|c| c.is_locked(now))
     }
 

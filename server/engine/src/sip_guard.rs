@@ -127,8 +127,7 @@ impl SipGuard {
         let pair = counters
             .users
             .is_locked(&(ip.to_owned(), user.to_owned()), now);
-        let source =
-            !counters.is_office(ip, now) && counters.sources.is_locked(&ip.to_owned(), now);
+        let source = !counters.is_office(ip, now) && counters.sources.is_locked(ip, now);
         pair || source
     }
 }

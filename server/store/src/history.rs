@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::apply::{clear_layer, insert_config, lock_org};
 use crate::draft::{load_layer_in, next_revision, owned_dids};
-use crate::entities::{apply_history, apply_jobs};
+use crate::entities::{apply_history, apply_jobs, organizations};
 use crate::{Layer, OrgId, Store, StoreError, StoreResult};
 
 /// One Apply as the history keeps it.
@@ -109,19 +109,24 @@ impl Store {
         find_version(self.connection(), org, version).await
     }
 
-    /// What restoring `version` would do to the draft as it is now, and the draft's revision.
+    /// The kept `version`, what restoring it would do to the draft as it is now, the draft
+    /// itself and its revision, read in one transaction (no lock: nothing is written).
     pub async fn restore_preview(
         &self,
         org: OrgId,
         version: i64,
-        restore_secrets: bool,
-    ) -> StoreResult<(RestorePlan, OrgConfig, i64)> {
+    ) -> StoreResult<(HistoryRecord, RestorePlan, OrgConfig, i64)> {
         let txn = self.connection().begin().await?;
-        let revision = lock_org(&txn, org).await?.draft_revision;
-        let plan = plan_in(&txn, org, version, restore_secrets).await?;
+        let revision = organizations::Entity::find_by_id(org.0)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::NotFound("organization".into()))?
+            .draft_revision;
+        let record = find_version(&txn, org, version).await?;
+        let plan = plan_of(&txn, org, &record, false).await?;
         let draft = load_layer_in(&txn, org, Layer::Draft).await?;
         txn.commit().await?;
-        Ok((plan, draft, revision))
+        Ok((record, plan, draft, revision))
     }
 
     /// Draft := `version`'s configuration (see [`restore_plan`]), in one transaction. With
@@ -136,7 +141,8 @@ impl Store {
         let txn = self.connection().begin().await?;
         let current = lock_org(&txn, org).await?.draft_revision;
         // An unknown version is "not found" whatever the revision named.
-        let plan = plan_in(&txn, org, version, restore_secrets).await?;
+        let record = find_version(&txn, org, version).await?;
+        let plan = plan_of(&txn, org, &record, restore_secrets).await?;
         if based_on_revision.is_some_and(|base| base != current) {
             return Err(StoreError::Stale {
                 what: "The draft".into(),
@@ -192,20 +198,20 @@ impl Store {
     }
 }
 
-/// The plan of a restore, read in the caller's transaction.
-async fn plan_in(
+/// The plan of restoring `record`, read in the caller's transaction.
+async fn plan_of(
     txn: &DatabaseTransaction,
     org: OrgId,
-    version: i64,
+    record: &HistoryRecord,
     restore_secrets: bool,
 ) -> StoreResult<RestorePlan> {
-    let record = find_version(txn, org, version).await?;
-    let Some(config) = record.config else {
+    let version = record.version;
+    let Some(config) = &record.config else {
         return Err(StoreError::Conflict(format!(
             "Version {version} was applied before LittlePBX kept whole versions; it can be read but not restored."
         )));
     };
     let draft = load_layer_in(txn, org, Layer::Draft).await?;
     let dids = owned_dids(txn, org).await?;
-    Ok(restore_plan(&config, &draft, &dids, restore_secrets))
+    Ok(restore_plan(config, &draft, &dids, restore_secrets))
 }

@@ -9,8 +9,8 @@ use serde_json::json;
 use testkit::db_test;
 
 use crate::common::{
-    app_with_peer, new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp,
-    ESL_PASSWORD,
+    app_with_peer, new_org_logged_in, spawn_app_with, start_apply, wait_for_job, OrgClient,
+    TestApp, ESL_PASSWORD,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -33,23 +33,6 @@ async fn rename_reception(client: &OrgClient, name: &str) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-}
-
-async fn start_apply(
-    client: &OrgClient,
-    wait: bool,
-    max_wait: u32,
-    email: bool,
-) -> serde_json::Value {
-    let (status, job) = client
-        .send_json(
-            Method::POST,
-            "/api/org/apply",
-            json!({"wait_for_calls": wait, "max_wait_seconds": max_wait, "email_me": email}),
-        )
-        .await;
-    assert_eq!(status, 202, "{job}");
-    job
 }
 
 async fn applied_version(app: &TestApp, slug: &str) -> i64 {

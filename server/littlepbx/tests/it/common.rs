@@ -226,6 +226,24 @@ pub async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::V
     (status, json)
 }
 
+/// Requests an Apply (`POST /api/org/apply`); the job must be accepted (202).
+pub async fn start_apply(
+    client: &OrgClient,
+    wait: bool,
+    max_wait: u32,
+    email: bool,
+) -> serde_json::Value {
+    let (status, job) = client
+        .send_json(
+            reqwest::Method::POST,
+            "/api/org/apply",
+            serde_json::json!({"wait_for_calls": wait, "max_wait_seconds": max_wait, "email_me": email}),
+        )
+        .await;
+    assert_eq!(status, 202, "{job}");
+    job
+}
+
 /// Polls until `done` holds for the org's latest job, or panics after `seconds`.
 pub async fn wait_for_job(
     client: &OrgClient,

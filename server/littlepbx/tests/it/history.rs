@@ -8,26 +8,14 @@ use serde_json::{json, Value};
 use testkit::db_test;
 
 use crate::common::{
-    app_with_peer, new_org_logged_in, spawn_app_with, wait_for_job, OrgClient, TestApp,
-    ESL_PASSWORD,
+    app_with_peer, new_org_logged_in, spawn_app_with, start_apply, wait_for_job, OrgClient,
+    TestApp, ESL_PASSWORD,
 };
 
 const PASSWORD: &str = "correct horse battery";
 
-async fn apply(client: &OrgClient, wait: bool) -> Value {
-    let (status, job) = client
-        .send_json(
-            Method::POST,
-            "/api/org/apply",
-            json!({"wait_for_calls": wait, "max_wait_seconds": 600, "email_me": false}),
-        )
-        .await;
-    assert_eq!(status, 202, "{job}");
-    job
-}
-
 async fn apply_and_wait(client: &OrgClient) -> i64 {
-    let job = apply(client, false).await;
+    let job = start_apply(client, false, 0, false).await;
     let done = wait_for_job(client, 10, |j| j["id"] == job["id"] && j["state"] == "done").await;
     done["applied_version"].as_i64().unwrap()
 }
@@ -248,7 +236,7 @@ db_test!(
         let app = app_with_peer(&url, &peer).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         add_extension(&acme, "101", "Ann", 25).await;
-        let job = apply(&acme, true).await;
+        let job = start_apply(&acme, true, 600, false).await;
         wait_for_job(&acme, 10, |j| j["calls_in_progress"] == 2).await;
 
         // While the Apply waits, version 1 (no 101) is restored into the draft...
