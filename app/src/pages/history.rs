@@ -348,12 +348,28 @@ fn preview_html(h: &mut Html, p: &RestorePreview) {
     if !p.secrets_differ.is_empty() {
         secrets_html(h, &p.secrets_differ, version);
     }
+    if !p.returning.is_empty() {
+        let text = format!(
+            "{} back with the SIP password and voicemail PIN of version {version}: phones or people that still know them can use them again.",
+            returning_phrase(&p.returning)
+        );
+        h.el("p", &[("class", "returning")], &text);
+    }
     if !p.numbers_gone.is_empty() {
         let text = format!(
             "No longer yours, so left out: {}. Calls to these numbers no longer reach you.",
             p.numbers_gone.join(", ")
         );
         h.el("p", &[("class", "numbers-gone")], &text);
+    }
+}
+
+/// "Extension 102 comes" / "Extensions 102 and 103 come".
+fn returning_phrase(numbers: &[String]) -> String {
+    match numbers {
+        [one] => format!("Extension {one} comes"),
+        [rest @ .., last] => format!("Extensions {} and {last} come", rest.join(", ")),
+        [] => String::new(),
     }
 }
 

@@ -64,6 +64,9 @@ pub struct RestorePreview {
     pub secrets_differ: Vec<String>,
     /// Numbers routed in that version that the org no longer has: their routes are left out.
     pub numbers_gone: Vec<String>,
+    /// Extensions deleted since that version: they come back with the SIP password and
+    /// voicemail PIN they had then.
+    pub returning: Vec<String>,
 }
 
 /// Restore a version into the draft.

@@ -19,6 +19,9 @@ pub struct RestorePlan {
     pub secrets_differ: Vec<ExtensionNumber>,
     /// Numbers the version routed that the org no longer has: their routes are left out.
     pub numbers_gone: Vec<E164>,
+    /// Extensions of the version that the draft no longer has: they come back with the SIP
+    /// password and voicemail PIN they had then (whoever still knows them can register).
+    pub returning: Vec<ExtensionNumber>,
 }
 
 /// The version's configuration as the new draft:
@@ -35,6 +38,7 @@ pub fn restore_plan(
     restore_secrets: bool,
 ) -> RestorePlan {
     let mut secrets_differ = Vec::new();
+    let mut returning = Vec::new();
     let extensions = version
         .extensions
         .iter()
@@ -48,6 +52,8 @@ pub fn restore_plan(
                     ext.a1_hash = now.a1_hash.clone();
                     ext.voicemail_pin = now.voicemail_pin.clone();
                 }
+            } else {
+                returning.push(old.number.clone());
             }
             ext
         })
@@ -74,6 +80,7 @@ pub fn restore_plan(
         .normalized(),
         secrets_differ,
         numbers_gone: gone.into_iter().map(|route| route.did.clone()).collect(),
+        returning,
     }
 }
 
@@ -423,6 +430,7 @@ mod tests {
             [ExtensionNumber::parse("101").unwrap()]
         );
         assert_eq!(plan.numbers_gone, [E164::parse("+15550100199").unwrap()]);
+        assert_eq!(plan.returning, [ExtensionNumber::parse("102").unwrap()]);
         let routes: Vec<(String, Option<String>)> = plan
             .config
             .did_routes

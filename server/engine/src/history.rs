@@ -84,6 +84,7 @@ pub async fn preview(engine: &Engine, org: OrgId, version: i64) -> Result<Restor
             .map(ToString::to_string)
             .collect(),
         numbers_gone: plan.numbers_gone.iter().map(ToString::to_string).collect(),
+        returning: plan.returning.iter().map(ToString::to_string).collect(),
     })
 }
 

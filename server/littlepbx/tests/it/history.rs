@@ -157,6 +157,11 @@ db_test!(
         assert_eq!(status, 200, "{preview}");
         assert_eq!(texts(&preview["secrets_differ"]), ["101"]);
         assert_eq!(
+            texts(&preview["returning"]),
+            ["102"],
+            "deleted since: old credentials"
+        );
+        assert_eq!(
             texts(&preview["changes"]),
             [
                 "Extension 101 'Front desk': rings 25 s instead of 20 s, then voicemail.",
