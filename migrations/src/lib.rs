@@ -13,6 +13,7 @@ mod m20261208_000001_cdr_rollups;
 mod m20261209_000001_long_texts;
 mod m20261210_000001_instances;
 mod m20261211_000001_history_snapshots;
+mod m20261212_000001_desk_phones;
 mod schema_helpers;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000001_long_texts::Migration),
             Box::new(m20261210_000001_instances::Migration),
             Box::new(m20261211_000001_history_snapshots::Migration),
+            Box::new(m20261212_000001_desk_phones::Migration),
         ]
     }
 }

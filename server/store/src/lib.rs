@@ -15,6 +15,7 @@ pub mod admins;
 pub mod apply;
 pub mod cdr;
 mod convert;
+pub mod desk_phones;
 pub mod draft;
 pub mod entities;
 pub mod freeswitch_db;
