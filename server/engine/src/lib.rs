@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod database;
+pub mod desk_phones;
 pub mod error;
 pub mod fs_socket;
 pub mod history;

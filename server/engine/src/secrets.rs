@@ -68,6 +68,39 @@ pub fn dummy_password_hash() -> &'static str {
     HASH.get_or_init(|| hash_password(&random_token(16)).unwrap_or_default())
 }
 
+/// HMAC-SHA256 (RFC 2104). Written out because the workspace's `hmac` crate pairs with
+/// another major version of `sha2`; the test vectors of RFC 4231 check it.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut block_key = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        block_key[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block_key[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(block_key.map(|b| b ^ 0x36));
+    inner.update(message);
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(block_key.map(|b| b ^ 0x5c));
+    outer.update(inner);
+    outer.finalize().into()
+}
+
+/// A secret derived from `secret_key` for one purpose and subject, written with the SIP
+/// password alphabet (20 characters, about 116 bits): the same inputs give the same secret on
+/// every instance, so it need not be stored, and it changes with `secret_key`.
+pub fn derived_secret(secret_key: &str, purpose: &str, subject: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let message = format!("{purpose}\0{subject}");
+    hmac_sha256(secret_key.as_bytes(), message.as_bytes())
+        .iter()
+        .take(20)
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
 /// Encrypts and decrypts small secrets (trunk passwords) with the configured key.
 #[derive(Clone)]
 pub struct SecretBox {
@@ -130,6 +163,17 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("Correct horse", &hash));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn derived_secrets_depend_on_every_input() {
+        let one = derived_secret("key", "desk-phone", "1:001565aabbcc");
+        assert_eq!(one.len(), 20);
+        assert_eq!(one, derived_secret("key", "desk-phone", "1:001565aabbcc"));
+        assert_ne!(one, derived_secret("key2", "desk-phone", "1:001565aabbcc"));
+        assert_ne!(one, derived_secret("key", "phonebook", "1:001565aabbcc"));
+        assert_ne!(one, derived_secret("key", "desk-phone", "2:001565aabbcc"));
+        assert!(one.chars().all(|c| c.is_ascii_alphanumeric()), "{one}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use api_types::provider::ApiKeyCreated;
 use domain::defaults::{reception_number, ReceptionSecrets};
-use domain::{A1Hash, CompanyName, ExtensionNumber, OrgSlug, SipDomain, VoicemailPin};
+use domain::{A1Hash, CompanyName, OrgSlug, SipDomain, VoicemailPin};
 use freeswitch::sync::apply_commands;
 use store::apply::{ApplyOutcome, ApplyRequest};
 use store::orgs::{NewOrg, Org, OrgLimits};
@@ -41,6 +41,7 @@ pub async fn create_org(
     limits: OrgLimits,
 ) -> crate::Result<CreatedOrg> {
     let (reception, password, pin) = reception_secrets(&sip_domain)?;
+    let reception_a1 = reception.a1_hash.clone();
     let org = state
         .store()
         .create_org(
@@ -53,18 +54,13 @@ pub async fn create_org(
             reception,
         )
         .await?;
+    crate::desk_phones::keep_sip_password(state, org.id, &reception_a1, &password).await?;
     Ok(CreatedOrg {
         org,
         reception_number: domain::defaults::RECEPTION_NUMBER.to_owned(),
         reception_password: password,
         reception_pin: pin,
     })
-}
-
-/// The a1-hash of a new random SIP password for `number`, and the password.
-pub fn new_sip_credentials(number: &ExtensionNumber, domain: &SipDomain) -> (A1Hash, String) {
-    let password = secrets::sip_password();
-    (A1Hash::compute(number, domain, &password), password)
 }
 
 /// Applies the org's draft at once (no waiting): the Apply job engine and the CLI use this. The

@@ -133,8 +133,12 @@ async fn upsert_extension(
     pin: &str,
 ) -> anyhow::Result<()> {
     let number = ExtensionNumber::parse(number)?;
+    let a1_hash = domain::A1Hash::compute(&number, domain, password);
+    engine::desk_phones::keep_sip_password(state, org, &a1_hash, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("keeping the SIP password of {number}: {e}"))?;
     let extension = Extension {
-        a1_hash: domain::A1Hash::compute(&number, domain, password),
+        a1_hash,
         number: number.clone(),
         display_name: DisplayName::parse(name)?,
         voicemail_enabled: true,

@@ -286,7 +286,7 @@ impl Store {
                     .do_nothing_on([secret_entity::Column::OrgId])
                     .to_owned(),
             )
-            .do_nothing()
+            .try_insert()
             .exec(self.connection())
             .await?;
         Ok(())

@@ -9,7 +9,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use sha2::{Digest, Sha256};
+pub use engine::secrets::hmac_sha256;
 
 /// How long an issued nonce is accepted; an older one is answered `stale=true`.
 pub const NONCE_LIFETIME_SECS: u64 = 300;
@@ -134,26 +134,6 @@ fn digest_params(input: &str) -> Option<Vec<(String, String)>> {
         }
         pairs.push((key, value));
     }
-}
-
-/// HMAC-SHA256 (RFC 2104). Written out here because the workspace's `hmac` crate pairs with
-/// another major version of `sha2`; the test vectors of RFC 4231 check it.
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block_key = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block_key[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block_key[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block_key.map(|b| b ^ 0x36));
-    inner.update(message);
-    let inner = inner.finalize();
-    let mut outer = Sha256::new();
-    outer.update(block_key.map(|b| b ^ 0x5c));
-    outer.update(inner);
-    outer.finalize().into()
 }
 
 /// Issues and checks stateless digest nonces.

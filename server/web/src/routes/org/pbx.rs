@@ -20,7 +20,7 @@ use crate::auth::OrgAdmin;
 use crate::error::{checked, ApiError, ApiJson, ApiQuery, ApiResult, Fields};
 use crate::state::AppState;
 use crate::views;
-use engine::{secrets, services};
+use engine::{desk_phones, secrets, services};
 
 /// Default ring time of a new extension.
 const DEFAULT_RING_SECONDS: u16 = 20;
@@ -134,7 +134,9 @@ pub async fn create_extension(
     }
     fields.finish()?;
     let number = checked(number)?;
-    let (a1_hash, sip_password) = services::new_sip_credentials(&number, &admin.org.sip_domain);
+    let (a1_hash, sip_password) =
+        desk_phones::new_sip_credentials(&state, admin.org.id, &number, &admin.org.sip_domain)
+            .await?;
     let extension = Extension {
         number,
         display_name: checked(display_name)?,
@@ -301,7 +303,9 @@ pub async fn new_password(
     ApiJson(body): ApiJson<RevisionRef>,
 ) -> ApiResult<ApiJson<NewPassword>> {
     let number = parse_number(&number)?;
-    let (a1_hash, sip_password) = services::new_sip_credentials(&number, &admin.org.sip_domain);
+    let (a1_hash, sip_password) =
+        desk_phones::new_sip_credentials(&state, admin.org.id, &number, &admin.org.sip_domain)
+            .await?;
     let updated = state
         .store()
         .update_extension(admin.org.id, &number, body.revision, |ext| {
@@ -396,7 +400,9 @@ pub async fn reset(
         ));
     }
     let (secrets, password, pin) = services::reception_secrets(&admin.org.sip_domain)?;
+    let reception_a1 = secrets.a1_hash.clone();
     state.store().reset(admin.org.id, secrets).await?;
+    desk_phones::keep_sip_password(&state, admin.org.id, &reception_a1, &password).await?;
     tracing::info!(org = %admin.org.slug, by = %admin.admin.email, "draft reset to defaults");
     Ok(ApiJson(ResetResult {
         reception_number: domain::defaults::RECEPTION_NUMBER.to_owned(),
