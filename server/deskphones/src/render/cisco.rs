@@ -16,8 +16,8 @@ fn transport(t: Transport) -> &'static str {
     }
 }
 
-/// A value inside the profile rule, where `$` starts a macro and
-/// `[--uid … --pwd …]` is split at spaces and closed by `]`.
+/// A value inside the profile rule, where `$` starts a macro and the options
+/// `[--uid … --pwd …]` are split at spaces, may be quoted and end at `]`.
 fn rule_part<'a>(field: &'static str, value: &'a str) -> Result<&'a str, RenderError> {
     let value = plain(FORMAT, field, value)?;
     if value.is_empty() {
@@ -27,11 +27,11 @@ fn rule_part<'a>(field: &'static str, value: &'a str) -> Result<&'a str, RenderE
             found: "nothing",
         });
     }
-    if value.contains(['$', '[', ']']) || value.contains(char::is_whitespace) {
+    if value.contains(['$', '[', ']', '"', '\'']) || value.contains(char::is_whitespace) {
         return Err(RenderError::Unsupported {
             format: FORMAT,
             field,
-            found: "a space, $, [ or ]",
+            found: "a space, a quote, $, [ or ]",
         });
     }
     Ok(value)
