@@ -4,6 +4,7 @@
 //! the `domain` types; here they are the strings people type.
 #![forbid(unsafe_code)]
 
+pub mod desk_phones;
 pub mod history;
 pub mod org;
 pub mod phones;

@@ -62,6 +62,7 @@ pub struct Config {
     pub freeswitch: FreeSwitchConfig,
     pub smtp: SmtpConfig,
     pub web: WebConfig,
+    pub ldap: LdapConfig,
     /// How long an instance owns an Apply job without renewing its lease: after a crash, another
     /// instance (or the restarted one) resumes the job this long after the last renewal.
     pub apply_lease_seconds: u32,
@@ -105,6 +106,27 @@ pub struct FreeSwitchConfig {
     pub sip_host: Option<String>,
     pub sip_port: u16,
     pub sip_tls_port: u16,
+}
+
+/// The read-only LDAP phone book desk phones search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapConfig {
+    /// Address the LDAP server listens on (plain LDAP: put a TLS terminator in front of it for
+    /// phones outside the office network). Empty: no LDAP server.
+    pub listen: Option<SocketAddr>,
+    /// Port shown to phones; empty: the port it listens on.
+    pub public_port: Option<u16>,
+    /// Most entries one search returns.
+    pub max_results: usize,
+}
+
+impl LdapConfig {
+    /// The port phones are told, when the server runs.
+    pub fn port_for_phones(&self) -> Option<u16> {
+        self.listen
+            .map(|listen| self.public_port.unwrap_or(listen.port()))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,6 +192,11 @@ impl Default for Config {
                 session_hours: 12,
                 secure_cookies: false,
                 login_attempts: 5,
+            },
+            ldap: LdapConfig {
+                listen: Some(SocketAddr::from(([127, 0, 0, 1], 3389))),
+                public_port: None,
+                max_results: 500,
             },
             apply_lease_seconds: 15,
             cdr_retention_days: 400,
@@ -359,6 +386,7 @@ fn is_config_key(key: &figment::value::UncasedStr) -> bool {
         "freeswitch",
         "smtp",
         "web",
+        "ldap",
         "apply_lease_seconds",
         "cdr_retention_days",
         "history_retention_days",

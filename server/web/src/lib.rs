@@ -8,6 +8,7 @@
 
 pub mod api_docs;
 pub mod auth;
+pub mod desk_phones;
 pub mod error;
 pub mod provisioning;
 pub mod routes;

@@ -10,6 +10,7 @@ mod cdr;
 mod cli;
 mod crash;
 mod db_scripts;
+mod desk_phones;
 mod floors;
 mod fs_templates;
 mod fs_xml;

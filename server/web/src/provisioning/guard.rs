@@ -60,6 +60,13 @@ impl Default for ProvisionGuard {
     }
 }
 
+/// The key of a user name: its first 16 characters, so that absurd names cannot fill memory
+/// with distinct keys. Checking, counting and forgiving all use it (a longer name is the same
+/// key in each).
+fn user_key(org: OrgId, user: &str) -> Key {
+    Key::Extension(org, user.chars().take(16).collect())
+}
+
 impl ProvisionGuard {
     /// `Err(wait)` when the source or the extension is locked out.
     pub fn check(&self, ip: Option<IpAddr>, org: OrgId, user: &str) -> Result<(), Duration> {
@@ -83,7 +90,7 @@ impl ProvisionGuard {
 
     pub fn record_success(&self, org: OrgId, user: &str) {
         if let Ok(mut lockout) = self.lockout.lock() {
-            lockout.forgive(&Key::Extension(org, user.to_owned()));
+            lockout.forgive(&user_key(org, user));
         }
     }
 
@@ -97,7 +104,7 @@ impl ProvisionGuard {
         let keys = ip
             .map(Key::Source)
             .into_iter()
-            .chain([Key::Extension(org, user.to_owned())]);
+            .chain([user_key(org, user)]);
         self.longest_wait(keys, now)
     }
 
@@ -121,9 +128,7 @@ impl ProvisionGuard {
         if let Some(ip) = ip {
             self.bump(&Key::Source(ip), now);
         }
-        // Keep absurd user names from filling memory with distinct keys.
-        let user: String = user.chars().take(16).collect();
-        self.bump(&Key::Extension(org, user), now);
+        self.bump(&user_key(org, user), now);
     }
 
     fn bump(&self, key: &Key, now: Instant) {
@@ -171,6 +176,17 @@ mod tests {
         assert!(guard
             .check_at(ip(1), ORG, "101", start + LOCKOUT + Duration::from_secs(1))
             .is_ok());
+    }
+
+    #[test]
+    fn a_long_user_name_is_locked_like_a_short_one() {
+        let guard = ProvisionGuard::default();
+        let start = Instant::now();
+        let long = "a-user-name-longer-than-sixteen-characters";
+        for i in 0..MAX_FAILURES_PER_EXTENSION {
+            guard.record_failure_at(ip(i as u8), ORG, long, start);
+        }
+        assert!(guard.check_at(ip(99), ORG, long, start).is_err());
     }
 
     #[test]

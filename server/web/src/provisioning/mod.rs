@@ -10,6 +10,7 @@
 //! - The directory holds only the org's own extensions.
 
 pub mod auth;
+pub mod device;
 pub mod formats;
 pub mod guard;
 pub mod guides;

@@ -15,6 +15,7 @@
 //! | `GET /provision/phonebook/yealink.xml` | Yealink remote phonebook | SIP credentials |
 //! | `GET /provision/phonebook.vcf` | vCard 4.0 download | SIP credentials |
 //! | `GET /provision/t/{token}` | Linphone document, once, from a QR link | the token |
+//! | `GET /provision/device/{file}` | a desk phone's file by its vendor's name (`<mac>.cfg`, `cfg<mac>.xml`, ...) | the phone's own HTTP credentials |
 //!
 //! Every answer is `Cache-Control: no-store`. Failed authentications are counted per source
 //! address and per extension ([`ProvisionGuard`]); a locked source or extension is answered
@@ -36,7 +37,7 @@ use crate::auth::{require_csrf_header, ClientIp, HostOrg, OrgAdmin};
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult};
 use crate::provisioning::guard::ProvisionGuard;
 use crate::provisioning::login::{authenticate, form_credentials, Attempt, Authenticated, Refusal};
-use crate::provisioning::{formats, guides, help, links, Directory};
+use crate::provisioning::{device, formats, guides, help, links, Directory};
 use crate::state::AppState;
 
 /// The routes; each call makes its own failure counters (one per running server).
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/provision/phonebook/yealink.xml", get(yealink_phonebook))
         .route("/provision/phonebook.vcf", get(vcard_phonebook))
         .route("/provision/t/{token}", get(token_linphone))
+        .route("/provision/device/{file}", get(device_file))
         .layer(Extension(guard))
         .merge(phones)
 }
@@ -114,6 +116,27 @@ fn guard_of(parts: &Parts) -> Result<Arc<ProvisionGuard>, Refusal> {
                 "provisioning guard missing from the router"
             )))
         })
+}
+
+/// A desk phone's file (see `provisioning::device`).
+async fn device_file(
+    State(state): State<AppState>,
+    HostOrg(org): HostOrg,
+    ClientIp(ip): ClientIp,
+    Extension(guard): Extension<Arc<ProvisionGuard>>,
+    Path(file): Path<String>,
+    parts: Parts,
+) -> Result<Response, Refusal> {
+    let uri = request_target(&parts);
+    let request = device::DeviceRequest {
+        file: &file,
+        method: &parts.method,
+        uri: &uri,
+        headers: &parts.headers,
+        ip,
+    };
+    let served = device::serve(&state, &guard, org, request).await?;
+    Ok(document(served.content_type, served.body))
 }
 
 async fn linphone(State(state): State<AppState>, auth: Authenticated) -> ApiResult<Response> {

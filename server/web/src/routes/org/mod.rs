@@ -2,6 +2,7 @@
 //! name; a session is only honoured on its own org's host (see `crate::auth`).
 
 mod apply;
+mod desk_phones;
 mod history;
 mod moh;
 mod pbx;
@@ -44,6 +45,14 @@ pub fn router() -> Router<AppState> {
         .route("/history", get(history::list))
         .route("/history/{version}", get(history::preview))
         .route("/history/{version}/restore", post(history::restore))
+        .route(
+            "/desk-phones",
+            get(desk_phones::list).post(desk_phones::add),
+        )
+        .route(
+            "/desk-phones/{mac}",
+            put(desk_phones::change).delete(desk_phones::remove),
+        )
         .merge(stats::router())
         .route(
             "/{*rest}",

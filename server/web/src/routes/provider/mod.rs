@@ -6,6 +6,7 @@
 pub mod admins;
 pub mod api_keys;
 pub mod auth;
+pub mod desk_phones;
 pub mod dids;
 pub mod docs;
 pub mod extract;
@@ -69,6 +70,14 @@ pub fn router() -> Router<AppState> {
         .route(&format!("{org}/dids/{{number}}"), delete(dids::remove))
         .route(&format!("{org}/status"), get(status::get))
         .route(&format!("{org}/stats"), get(stats::get))
+        .route(
+            &format!("{org}/desk-phones"),
+            get(desk_phones::list).post(desk_phones::add),
+        )
+        .route(
+            &format!("{org}/desk-phones/{{mac}}"),
+            put(desk_phones::change).delete(desk_phones::remove),
+        )
         .route(&format!("{org}/history"), get(history::list))
         .route(&format!("{org}/history/{{version}}"), get(history::preview))
         .route(

@@ -15,7 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{admins, api_keys, dids, history, logo, orgs, stats, status, trunks};
+use super::{admins, api_keys, desk_phones, dids, history, logo, orgs, stats, status, trunks};
 
 const DESCRIPTION: &str = "\
 The provider's API: organizations, their logo, admins, trunks and phone numbers (DIDs).
@@ -40,6 +40,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         dids::list, dids::add, dids::remove,
         status::get, stats::get,
         history::list, history::preview, history::restore,
+        desk_phones::list, desk_phones::add, desk_phones::change, desk_phones::remove,
         api_keys::list, api_keys::create, api_keys::delete,
     ),
     components(schemas(
@@ -54,6 +55,10 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         api_types::history::HistoryPage, api_types::history::HistoryEntry,
         api_types::history::RestorePreview, api_types::history::RestoreRequest,
         api_types::history::RestoreResult,
+        api_types::desk_phones::DeskPhoneList, api_types::desk_phones::DeskPhone,
+        api_types::desk_phones::DeskPhoneModel, api_types::desk_phones::DeskPhoneState,
+        api_types::desk_phones::NewDeskPhone, api_types::desk_phones::NewDeskPhones,
+        api_types::desk_phones::DeskPhoneChange,
     )),
     modifiers(&BearerKeys, &ProblemResponses),
     security(("bearer" = [])),
@@ -65,6 +70,7 @@ Phone numbers in paths are E.164, URL-encoded (`%2B15550100100`).";
         (name = "dids", description = "The org's phone numbers"),
         (name = "status", description = "An org at a glance"),
         (name = "stats", description = "Call totals per org, for billing"),
+        (name = "desk-phones", description = "Desk phones that fetch their configuration by MAC address"),
         (name = "history", description = "An org's Applies, and restoring a version into its draft"),
         (name = "api-keys", description = "Keys for this API"),
     )
