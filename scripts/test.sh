@@ -22,7 +22,7 @@ started=$SECONDS
 stage() { echo "==> [$(( (SECONDS - started) / 60 ))m$(( (SECONDS - started) % 60 ))s] $*" >&2; }
 
 stage "system packages"
-ensure_debian_packages mariadbd mariadb-server mariadb mariadb-client sipp sip-tester
+ensure_debian_packages mariadbd mariadb-server mariadb mariadb-client sipp sip-tester ldapsearch ldap-utils
 
 fs_tree=${LITTLEPBX_FREESWITCH_DIR:-$(cd .. && pwd)/shared/freeswitch}
 # Every library FreeSWITCH's binaries and modules link to is found, or those that are not are
