@@ -86,3 +86,23 @@ pub async fn sip_password(
     };
     Ok(Some(engine.secret_box().open(&sealed)?))
 }
+
+/// How long a removed phone is still answered (with a file without an account).
+pub const RETIRED_KEPT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Forgets removed phones after [`RETIRED_KEPT`], hourly, until the server stops.
+pub async fn run_retention(engine: Engine) {
+    loop {
+        let before = store::now_ms() - RETIRED_KEPT.as_millis() as i64;
+        match engine.store().purge_retired_desk_phones(before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "removed desk phones forgotten"),
+            Err(err) => tracing::warn!(error = %err, "forgetting removed desk phones"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PURGE_EVERY) => {}
+            () = engine.shutting_down() => return,
+        }
+    }
+}

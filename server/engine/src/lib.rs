@@ -15,6 +15,7 @@ pub mod history;
 pub mod jobs;
 pub mod lockout;
 pub mod mail;
+pub mod phonebook;
 pub mod secrets;
 pub mod services;
 pub mod sip_guard;

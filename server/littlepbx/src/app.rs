@@ -30,6 +30,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A built, bound, not yet running server.
 pub struct Application {
     listener: TcpListener,
+    /// The LDAP phone book's listener, when configured and free.
+    ldap: Option<TcpListener>,
     state: AppState,
 }
 
@@ -45,8 +47,21 @@ impl Application {
         // With port 0 the system picks the port; the addresses LittlePBX writes (org pages,
         // invitation links) must name the real one.
         config.listen = listener.local_addr().context("reading the bound address")?;
+        let ldap = bind_ldap(&mut config).await;
         let state = start_state(config).await?;
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            ldap,
+            state,
+        })
+    }
+
+    /// The LDAP phone book's port, when it runs.
+    pub fn ldap_port(&self) -> Option<u16> {
+        self.ldap
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn port(&self) -> u16 {
@@ -72,6 +87,9 @@ impl Application {
         tokio::spawn(engine::database::run_probe(state.engine().clone()));
         tokio::spawn(engine::xml_cache::run_refresher(state.engine().clone()));
         let jobs = tokio::spawn(run_database_work(state.engine().clone()));
+        if let Some(listener) = self.ldap {
+            tokio::spawn(serve_ldap(listener, state.engine().clone()));
+        }
         let router = routes::router(state.clone());
         let stopping = state.clone();
         let server = axum::serve(
@@ -118,7 +136,39 @@ async fn run_database_work(state: Engine) {
     tokio::spawn(engine::fs_socket::run_command_delivery(state.clone()));
     tokio::spawn(calls::cdr::run_retention(state.clone()));
     tokio::spawn(engine::history::run_retention(state.clone()));
+    tokio::spawn(engine::desk_phones::run_retention(state.clone()));
     engine::jobs::run(state).await;
+}
+
+/// Binds the LDAP phone book's address. A busy address is logged and leaves the phone book
+/// off (phones are then not told about it) rather than stopping the PBX.
+async fn bind_ldap(config: &mut Config) -> Option<TcpListener> {
+    let address = config.ldap.listen?;
+    match TcpListener::bind(address).await {
+        Ok(listener) => {
+            config.ldap.listen = listener.local_addr().ok();
+            tracing::info!(address = ?config.ldap.listen, "LDAP phone book listening");
+            Some(listener)
+        }
+        Err(err) => {
+            tracing::error!("LDAP phone book off: cannot listen on {address}: {err}");
+            config.ldap.listen = None;
+            None
+        }
+    }
+}
+
+async fn serve_ldap(listener: TcpListener, engine: Engine) {
+    let limits = ldap_phonebook::Limits {
+        max_results: engine.config().ldap.max_results,
+        ..ldap_phonebook::Limits::default()
+    };
+    let directory = std::sync::Arc::new(engine::phonebook::Phonebooks::new(engine.clone()));
+    let stop = engine.clone();
+    let stopped = async move { stop.shutting_down().await };
+    if let Err(err) = ldap_phonebook::serve(listener, directory, limits, stopped).await {
+        tracing::error!("LDAP phone book stopped: {err}");
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -10,6 +10,9 @@ use web::AppState;
 pub struct TestApp {
     pub base: String,
     pub port: u16,
+    /// The LDAP phone book's port.
+    #[allow(dead_code)]
+    pub ldap_port: Option<u16>,
     pub state: AppState,
     #[allow(dead_code)]
     pub data_dir: tempfile::TempDir,
@@ -40,6 +43,7 @@ pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
         ..Config::default()
     };
     config.freeswitch.http_password = Secret::new("fs-test-password");
+    config.ldap.listen = Some("127.0.0.1:0".parse().expect("address"));
     config
 }
 
@@ -53,6 +57,7 @@ pub async fn spawn_app_with(database_url: &str, adjust: impl FnOnce(&mut Config)
     adjust(&mut config);
     let app = Application::build(config).await.expect("build app");
     let port = app.port();
+    let ldap_port = app.ldap_port();
     let state = app.state().clone();
     tokio::spawn(app.run());
     // As a started server is: its FreeSWITCH configuration loaded (`/healthz` says 200).
@@ -70,6 +75,7 @@ pub async fn spawn_app_with(database_url: &str, adjust: impl FnOnce(&mut Config)
     TestApp {
         base: format!("http://127.0.0.1:{port}"),
         port,
+        ldap_port,
         state,
         data_dir,
         http,

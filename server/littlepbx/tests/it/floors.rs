@@ -13,8 +13,8 @@ const FLOORS: &[&[&str]] = &[
     &["calls"],
     &["engine"],
     &["media"],
-    &["store", "freeswitch", "esl"],
-    &["domain", "api-types", "migrations"],
+    &["store", "freeswitch", "esl", "ldap-phonebook"],
+    &["domain", "api-types", "migrations", "deskphones"],
 ];
 
 fn floor_of(name: &str) -> Option<usize> {

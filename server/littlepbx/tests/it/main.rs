@@ -17,6 +17,7 @@ mod fs_xml;
 mod health;
 mod history;
 mod org_api;
+mod phonebook_ldap;
 mod provider_client;
 mod provider_isolation;
 mod provider_objects;

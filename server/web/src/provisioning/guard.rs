@@ -101,10 +101,7 @@ impl ProvisionGuard {
         user: &str,
         now: Instant,
     ) -> Result<(), Duration> {
-        let keys = ip
-            .map(Key::Source)
-            .into_iter()
-            .chain([user_key(org, user)]);
+        let keys = ip.map(Key::Source).into_iter().chain([user_key(org, user)]);
         self.longest_wait(keys, now)
     }
 

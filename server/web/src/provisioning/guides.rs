@@ -44,6 +44,14 @@ pub const ORG_PLACEHOLDERS: &[&str] = &[
     "acrobits_url",
     "yealink_phonebook_url",
     "vcard_url",
+    "device_url",
+    "ldap_server",
+    "ldap_port",
+    "ldap_base",
+    "ldap_user",
+    "ldap_password",
+    "ldap_name_filter",
+    "ldap_number_filter",
 ];
 
 /// Placeholders the page fills from the extension the admin chose.

@@ -8,7 +8,7 @@ use store::OrgId;
 
 use crate::error::{ApiError, ApiResult};
 use crate::provisioning::{
-    feature_codes, find_extension, guides, placeholder_values, Directory, Site,
+    device, feature_codes, find_extension, guides, placeholder_values, Directory, Site,
     REGISTRATION_EXPIRY_SECS,
 };
 use crate::state::AppState;
@@ -16,6 +16,7 @@ use crate::state::AppState;
 /// The org's values for the phone help pages.
 pub async fn phones_view(state: &AppState, org: OrgId) -> ApiResult<PhonesView> {
     let snapshot = state.store().applied_snapshot(org).await?;
+    let phonebook = device::phonebook(state, &snapshot.org);
     let directory = Directory::from_snapshot(&snapshot);
     let site = Site::from_config(state.config());
     let org_url = state.config().org_url(&directory.org_slug);
@@ -26,7 +27,7 @@ pub async fn phones_view(state: &AppState, org: OrgId) -> ApiResult<PhonesView> 
         transports: site.transport_views(),
         registration_expiry_seconds: REGISTRATION_EXPIRY_SECS,
         feature_codes: feature_codes(),
-        values: placeholder_values(&directory, &site, &org_url),
+        values: placeholder_values(&directory, &site, &org_url, phonebook.as_ref()),
         extensions: directory.entry_views(),
     })
 }
@@ -50,7 +51,8 @@ pub async fn filled_guide(
     let directory = Directory::from_snapshot(&snapshot);
     let site = Site::from_config(state.config());
     let org_url = state.config().org_url(&directory.org_slug);
-    let mut values = placeholder_values(&directory, &site, &org_url);
+    let phonebook = device::phonebook(state, &snapshot.org);
+    let mut values = placeholder_values(&directory, &site, &org_url, phonebook.as_ref());
     let number = extension.number.to_string();
     let other = directory
         .entries

@@ -231,6 +231,7 @@ pub fn placeholder_values(
     directory: &Directory,
     site: &Site,
     org_url: &str,
+    phonebook: Option<&deskphones::LdapPhonebook>,
 ) -> std::collections::BTreeMap<String, String> {
     let (transport, port) = site.preferred();
     let tls_port = site.port_of(Transport::Tls).unwrap_or(5061);
@@ -256,7 +257,32 @@ pub fn placeholder_values(
         ),
         ("vcard_url", format!("{org_url}/provision/phonebook.vcf")),
     ];
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    let mut values: std::collections::BTreeMap<String, String> =
+        pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    values.insert("device_url".into(), format!("{org_url}/provision/device/"));
+    let off = || "(the LDAP phone book is not enabled on this server)".to_owned();
+    let ldap: [(&str, String); 7] = match phonebook {
+        Some(book) => [
+            ("ldap_server", book.host.clone()),
+            ("ldap_port", book.port.to_string()),
+            ("ldap_base", book.base.clone()),
+            ("ldap_user", book.bind_dn.clone()),
+            ("ldap_password", book.password.clone()),
+            ("ldap_name_filter", book.name_filter.clone()),
+            ("ldap_number_filter", book.number_filter.clone()),
+        ],
+        None => [
+            ("ldap_server", off()),
+            ("ldap_port", off()),
+            ("ldap_base", off()),
+            ("ldap_user", off()),
+            ("ldap_password", off()),
+            ("ldap_name_filter", off()),
+            ("ldap_number_filter", off()),
+        ],
+    };
+    values.extend(ldap.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    values
 }
 
 #[cfg(test)]
@@ -273,7 +299,33 @@ mod tests {
             entries: vec![],
         };
         let site = Site::from_config(&Config::default());
-        let values = placeholder_values(&directory, &site, "https://pbx.acme.example.com");
+        let book = deskphones::LdapPhonebook {
+            name: "Acme".into(),
+            host: "sip.example.com".into(),
+            port: 3389,
+            base: "o=acme".into(),
+            bind_dn: "cn=phonebook,o=acme".into(),
+            password: "pw".into(),
+            name_filter: "(cn=%*)".into(),
+            number_filter: "(telephoneNumber=%)".into(),
+            name_attr: "cn".into(),
+            number_attr: "telephoneNumber".into(),
+            max_hits: 50,
+        };
+        let off = placeholder_values(&directory, &site, "https://pbx.acme.example.com", None);
+        assert!(off["ldap_user"].contains("not enabled"));
+        let values = placeholder_values(
+            &directory,
+            &site,
+            "https://pbx.acme.example.com",
+            Some(&book),
+        );
+        assert_eq!(values["ldap_user"], "cn=phonebook,o=acme");
+        assert_eq!(values["ldap_port"], "3389");
+        assert_eq!(
+            values.keys().collect::<Vec<_>>(),
+            off.keys().collect::<Vec<_>>()
+        );
         let filled: Vec<&str> = values.keys().map(String::as_str).collect();
         let mut wanted = guides::ORG_PLACEHOLDERS.to_vec();
         wanted.sort_unstable();

@@ -227,5 +227,8 @@ fn guides_serialize_for_the_app() {
     let json = serde_json::to_value(all()).unwrap_or_default();
     assert_eq!(json.as_array().map(Vec::len), Some(all().len()));
     assert_eq!(json[0]["kind"], "desk_phone");
-    assert!(json[0]["steps"][1]["fields"][0]["label"].is_string());
+    let steps = json[0]["steps"].as_array().cloned().unwrap_or_default();
+    assert!(steps
+        .iter()
+        .any(|step| step["fields"][0]["label"].is_string()));
 }
