@@ -312,6 +312,8 @@ impl Pbx {
                 ESL_PASSWORD.to_owned(),
             ),
             ("LITTLEPBX_FREESWITCH__SIP_PORT", ports.sip().to_string()),
+            // The LDAP phone book on a free port (two instances run at once).
+            ("LITTLEPBX_LDAP__LISTEN", "127.0.0.1:0".to_owned()),
             ("LITTLEPBX_LOG", "info,littlepbx=debug".to_owned()),
         ]
         .into_iter()

@@ -12,6 +12,7 @@
 //! Where the FreeSWITCH tree (`../shared/freeswitch`, or `LITTLEPBX_FREESWITCH_DIR`) or `sipp`
 //! is missing the tier is skipped with one line; with `CI=true` that fails the run.
 
+mod desk_phones;
 mod fixture;
 mod fs_database;
 mod history;

@@ -10,6 +10,7 @@ use anyhow::{ensure, Context};
 use reqwest::Method;
 use serde_json::json;
 
+use crate::desk_phones::*;
 use crate::fs_database::*;
 use crate::history::*;
 use crate::holes::*;
@@ -46,6 +47,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_phone_cannot_watch_another_orgs_phones),
         scenario!(refer_is_refused_and_nothing_leaves_for_its_target),
         scenario!(a_restored_version_is_what_freeswitch_answers_after_apply),
+        scenario!(a_desk_phone_registers_with_the_account_of_its_file),
         // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
         scenario!(guessing_a_password_locks_out_that_user_there_not_the_office),
     ];
