@@ -228,7 +228,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(operations, 30);
+        assert_eq!(operations, 34);
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
