@@ -71,7 +71,8 @@ pub async fn keep_sip_password(
 }
 
 /// The SIP password that produces `a1_hash` in `org`, when it was kept (extensions whose
-/// password was set before passwords were kept have none: they need a new one).
+/// password was set before passwords were kept have none: they need a new one; nor does one
+/// sealed under another `secret_key`).
 pub async fn sip_password(
     engine: &Engine,
     org: OrgId,
@@ -84,7 +85,15 @@ pub async fn sip_password(
     else {
         return Ok(None);
     };
-    Ok(Some(engine.secret_box().open(&sealed)?))
+    match engine.secret_box().open(&sealed) {
+        Ok(password) => Ok(Some(password)),
+        // Sealed under another `secret_key`: as good as not kept (the extension needs a new
+        // password), not a failure of the page that asks.
+        Err(err) => {
+            tracing::warn!(org = org.0, "a kept SIP password cannot be opened: {err}");
+            Ok(None)
+        }
+    }
 }
 
 /// How long a removed phone is still answered (with a file without an account).

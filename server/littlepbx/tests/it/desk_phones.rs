@@ -419,6 +419,16 @@ db_test!(
             .create_extension(org.id, &old)
             .await
             .unwrap();
+        // A value sealed under another key counts as not kept (not a failure of the page).
+        app.state
+            .store()
+            .keep_sip_password(
+                org.id,
+                old.a1_hash.as_str(),
+                "v1:bm90IHNlYWxlZCBoZXJlIGF0IGFsbA==",
+            )
+            .await
+            .unwrap();
         apply(&app, "acme").await;
         let (status, moved) = acme
             .send_json(

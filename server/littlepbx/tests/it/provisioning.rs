@@ -922,9 +922,18 @@ db_test!(
             .map(|e| e["number"].as_str().unwrap())
             .collect();
         assert_eq!(numbers, ["100", "101", "102"], "applied extensions only");
+        // The one password shown is the org's read-only phone-book password (LDAP).
+        let phonebook = engine::desk_phones::phonebook_password(&app.state, orgs.acme);
+        assert_eq!(view["values"]["ldap_password"], phonebook.as_str());
+        let mut view = view;
+        view["values"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ldap_password");
         let text = view.to_string();
         assert!(!text.contains(&stored_a1(&app, orgs.acme, "101").await));
         assert!(!text.contains("password"));
+        assert!(!text.contains(&phonebook));
         assert!(!text.contains("Beta"));
 
         // The JSON provisioning endpoint is in the OpenAPI document, with its security schemes.
@@ -1057,7 +1066,11 @@ db_test!(
             )
         );
         // The password field says which password goes there; it holds none.
-        let password = field("Password");
+        let password = fields
+            .iter()
+            .find(|f| f.0 == "Password" && f.2)
+            .cloned()
+            .expect("the SIP password field");
         assert_eq!(
             password,
             (

@@ -9,8 +9,10 @@
 //! Values specific to an org are written as placeholders, `{sip_domain}`: the org-level ones
 //! ([`ORG_PLACEHOLDERS`]) are the values of `GET /api/org/phones` (`PhonesView::values`), the
 //! extension-level ones ([`EXTENSION_PLACEHOLDERS`]) come from the extension the admin picked.
-//! No placeholder is ever filled with a password by the server: `{password}` becomes a hint
-//! saying which password goes there (`FilledField::password` marks those fields).
+//! No placeholder is ever filled with a SIP password by the server: `{password}` becomes a hint
+//! saying which password goes there (`FilledField::password` marks those fields). The one
+//! secret filled in is `{ldap_password}`, the org's read-only phone-book password, which is
+//! there to be typed into the org's phones.
 //!
 //! The web app does not compile this content in (size): it asks the server for the list
 //! (`GET /api/org/phones/guides`, [`GuideList`]) and for one guide filled for the org and an

@@ -1,6 +1,7 @@
 //! The org admin's phone help: the org's values for the help pages, and one help page filled
-//! with them and an applied extension's number and name. The password fields name the
-//! password (and where it is made), never hold one.
+//! with them and an applied extension's number and name. The SIP password fields name the
+//! password (and where it is made), never hold one; the LDAP phone book's settings are filled
+//! in whole, its read-only password included.
 
 use api_types::phones::FilledGuide;
 use api_types::provisioning::PhonesView;
