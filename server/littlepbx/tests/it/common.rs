@@ -269,3 +269,49 @@ pub async fn wait_for_job(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// An HTTP answer read whole.
+pub struct Fetched {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+pub async fn fetch(request: reqwest::RequestBuilder) -> Fetched {
+    let response = request.send().await.expect("request");
+    Fetched {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap_or_default(),
+    }
+}
+
+/// Adds extension `number` through the admin API (201); returns its SIP password.
+pub async fn create_extension(client: &OrgClient, number: &str, name: &str) -> String {
+    let (status, body) = client
+        .send_json(
+            reqwest::Method::POST,
+            "/api/org/extensions",
+            serde_json::json!({"number": number, "display_name": name}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["sip_password"]
+        .as_str()
+        .expect("sip_password")
+        .to_owned()
+}
+
+/// Applies org `slug`'s draft at once.
+pub async fn apply_now(app: &TestApp, slug: &str) {
+    let org = app
+        .state
+        .store()
+        .org_by_slug(slug)
+        .await
+        .expect("org")
+        .expect("org exists");
+    engine::services::apply_now(&app.state, org.id, "test", None)
+        .await
+        .expect("apply");
+}

@@ -7,28 +7,15 @@
 use std::collections::BTreeMap;
 
 use domain::{md5_hex, A1Hash, DigestParams};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
 use testkit::db_test;
 
-use crate::common::{new_org_logged_in, spawn_app, OrgClient, TestApp};
+use crate::common::{
+    apply_now, create_extension, fetch, new_org_logged_in, spawn_app, Fetched, OrgClient,
+};
 
 const PASSWORD: &str = "correct horse battery";
-
-struct Fetched {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-async fn fetch(request: reqwest::RequestBuilder) -> Fetched {
-    let response = request.send().await.expect("request");
-    Fetched {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.text().await.unwrap_or_default(),
-    }
-}
 
 fn challenge_of(response: &Fetched) -> (String, String) {
     let challenge = response
@@ -82,26 +69,6 @@ fn yealink(body: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Adds extension `number` through the admin API; returns its SIP password.
-async fn add_extension(client: &OrgClient, number: &str, name: &str) -> String {
-    let (status, body) = client
-        .send_json(
-            Method::POST,
-            "/api/org/extensions",
-            json!({"number": number, "display_name": name}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["sip_password"].as_str().unwrap().to_owned()
-}
-
-async fn apply(app: &TestApp, slug: &str) {
-    let org = app.state.store().org_by_slug(slug).await.unwrap().unwrap();
-    engine::services::apply_now(&app.state, org.id, "test", None)
-        .await
-        .unwrap();
-}
-
 async fn add_phone(client: &OrgClient, mac: &str, model: &str, extension: Option<&str>) -> Value {
     let (status, body) = client
         .send_json(
@@ -126,9 +93,9 @@ db_test!(
     |url: String| async move {
         let app = spawn_app(&url).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
-        let ann = add_extension(&acme, "101", "Ann O'Neil").await;
-        let bob = add_extension(&acme, "102", "Bob").await;
-        apply(&app, "acme").await;
+        let ann = create_extension(&acme, "101", "Ann O'Neil").await;
+        let bob = create_extension(&acme, "102", "Bob").await;
+        apply_now(&app, "acme").await;
 
         let phone = add_phone(&acme, "00:15:65:AA:BB:01", "yealink-t4x-t5x", Some("101")).await;
         assert_eq!(phone["mac"], "00:15:65:aa:bb:01");
@@ -258,10 +225,10 @@ db_test!(
         let app = spawn_app(&url).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         let globex = new_org_logged_in(&app, "globex", PASSWORD).await;
-        add_extension(&acme, "101", "Ann").await;
-        add_extension(&globex, "101", "Gus").await;
-        apply(&app, "acme").await;
-        apply(&app, "globex").await;
+        create_extension(&acme, "101", "Ann").await;
+        create_extension(&globex, "101", "Gus").await;
+        apply_now(&app, "acme").await;
+        apply_now(&app, "globex").await;
         let a = add_phone(&acme, "001565000001", "yealink-t4x-t5x", Some("101")).await;
         let g = add_phone(&globex, "001565000002", "grandstream-gxp-grp", Some("101")).await;
         let (a_user, a_pass) = creds(&a);
@@ -393,7 +360,7 @@ db_test!(
     |url: String| async move {
         let app = spawn_app(&url).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
-        add_extension(&acme, "101", "Ann").await;
+        create_extension(&acme, "101", "Ann").await;
         // Not applied yet.
         let phone = add_phone(&acme, "001565000001", "yealink-t4x-t5x", Some("101")).await;
         assert_eq!(phone["state"], "waiting_for_apply", "{phone}");
@@ -401,7 +368,7 @@ db_test!(
         let path = "/provision/device/001565000001.cfg";
         let cfg = yealink(&digest_get(&acme, path, &user, &password).await.body);
         assert_eq!(cfg["account.1.enable"], "0");
-        apply(&app, "acme").await;
+        apply_now(&app, "acme").await;
         let cfg = yealink(&digest_get(&acme, path, &user, &password).await.body);
         assert_eq!(cfg["account.1.enable"], "1");
 
@@ -429,7 +396,7 @@ db_test!(
             )
             .await
             .unwrap();
-        apply(&app, "acme").await;
+        apply_now(&app, "acme").await;
         let (status, moved) = acme
             .send_json(
                 Method::PUT,
@@ -458,7 +425,7 @@ db_test!(
             )
             .await;
         assert_eq!(status, 200, "{new}");
-        apply(&app, "acme").await;
+        apply_now(&app, "acme").await;
         let cfg = yealink(&digest_get(&acme, path, &user, &password).await.body);
         assert_eq!(
             cfg["account.1.password"],
@@ -473,7 +440,7 @@ db_test!(
         let app = spawn_app(&url).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         let globex = new_org_logged_in(&app, "globex", PASSWORD).await;
-        add_extension(&acme, "101", "Ann").await;
+        create_extension(&acme, "101", "Ann").await;
         for (body, field) in [
             (json!({"mac": "00:15:65", "model": "fanvil"}), "mac"),
             (
@@ -537,7 +504,7 @@ db_test!(
         let app = spawn_app(&url).await;
         let acme = new_org_logged_in(&app, "acme", PASSWORD).await;
         new_org_logged_in(&app, "globex", PASSWORD).await;
-        add_extension(&acme, "101", "Ann").await;
+        create_extension(&acme, "101", "Ann").await;
         let key = engine::services::create_api_key(&app.state, "test", None)
             .await
             .unwrap()

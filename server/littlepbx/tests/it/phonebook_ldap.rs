@@ -4,32 +4,13 @@
 //! anonymous binds, and the values the help pages show.
 
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry, SearchOptions};
-use reqwest::Method;
-use serde_json::json;
 use testkit::db_test;
 
-use crate::common::{new_org_logged_in, spawn_app, OrgClient, TestApp};
+use crate::common::{
+    apply_now, create_extension, new_org_logged_in, spawn_app, OrgClient, TestApp,
+};
 
 const PASSWORD: &str = "correct horse battery";
-
-async fn add_extension(client: &OrgClient, number: &str, name: &str) -> String {
-    let (status, body) = client
-        .send_json(
-            Method::POST,
-            "/api/org/extensions",
-            json!({"number": number, "display_name": name}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["sip_password"].as_str().unwrap().to_owned()
-}
-
-async fn apply(app: &TestApp, slug: &str) {
-    let org = app.state.store().org_by_slug(slug).await.unwrap().unwrap();
-    engine::services::apply_now(&app.state, org.id, "test", None)
-        .await
-        .unwrap();
-}
 
 async fn connect(app: &TestApp) -> Ldap {
     let port = app.ldap_port.expect("the LDAP phone book runs");
@@ -74,15 +55,15 @@ fn numbers(entries: &[SearchEntry]) -> Vec<String> {
 async fn two_orgs(app: &TestApp) -> (OrgClient, String) {
     let acme = new_org_logged_in(app, "acme", PASSWORD).await;
     let globex = new_org_logged_in(app, "globex", PASSWORD).await;
-    let ann = add_extension(&acme, "101", "Ann Lee").await;
-    add_extension(&acme, "102", "Anna Berg").await;
-    add_extension(&acme, "103", "Bob Stone").await;
-    add_extension(&globex, "101", "Andy Globex").await;
-    apply(app, "acme").await;
-    apply(app, "globex").await;
+    let ann = create_extension(&acme, "101", "Ann Lee").await;
+    create_extension(&acme, "102", "Anna Berg").await;
+    create_extension(&acme, "103", "Bob Stone").await;
+    create_extension(&globex, "101", "Andy Globex").await;
+    apply_now(app, "acme").await;
+    apply_now(app, "globex").await;
     served(app, "acme", 4).await;
     served(app, "globex", 2).await;
-    add_extension(&acme, "104", "Annie Draft").await;
+    create_extension(&acme, "104", "Annie Draft").await;
     (acme, ann)
 }
 
@@ -164,7 +145,7 @@ db_test!(
         assert_eq!((res.rc, entries.len()), (4, 2));
 
         // A change shows once applied.
-        apply(&app, "acme").await;
+        apply_now(&app, "acme").await;
         served(&app, "acme", 5).await;
         let (_, found) = search(&mut ldap, "o=acme", "(cn=Annie*)").await;
         assert_eq!(numbers(&found), ["104"]);

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use domain::*;
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
 use testkit::db_test;
 
-use crate::common::{logged_in, spawn_app, OrgClient, TestApp};
+use crate::common::{fetch, logged_in, spawn_app, Fetched, OrgClient, TestApp};
 
 const ADMIN_PASSWORD: &str = "correct horse battery";
 const ANN_PASSWORD: &str = "ann-Secret-101";
@@ -124,21 +124,6 @@ async fn stored_a1(app: &TestApp, org: store::OrgId, number: &str) -> String {
         .find(|e| e.number.as_str() == number)
         .map(|e| e.a1_hash.to_string())
         .expect("extension applied")
-}
-
-struct Fetched {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-async fn fetch(request: reqwest::RequestBuilder) -> Fetched {
-    let response = request.send().await.expect("request");
-    Fetched {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.text().await.unwrap_or_default(),
-    }
 }
 
 fn get(client: &OrgClient, path: &str) -> reqwest::RequestBuilder {

@@ -192,6 +192,54 @@ impl NonceKey {
     }
 }
 
+/// The request a digest must have been computed for, and the challenge it must answer.
+pub struct DigestContext<'a> {
+    pub method: &'a str,
+    /// The request target as sent.
+    pub uri: &'a str,
+    pub realm: &'a str,
+    pub key: &'a NonceKey,
+    pub org: i64,
+    pub now: u64,
+}
+
+impl DigestAuth {
+    /// True when this digest answers one of our challenges for this request (`qop=auth`, MD5,
+    /// our realm, the request's own URI, a nonce of ours that is still valid) with the response
+    /// `ha1` gives. `None`: no such user; the same work is done and it fails.
+    pub fn verifies(&self, context: &DigestContext<'_>, ha1: Option<&domain::A1Hash>) -> bool {
+        let qop_ok = self
+            .qop
+            .as_deref()
+            .is_some_and(|q| q.eq_ignore_ascii_case("auth"));
+        let algorithm_ok = self
+            .algorithm
+            .as_deref()
+            .is_none_or(|a| a.eq_ignore_ascii_case("MD5"));
+        let fields_ok = qop_ok
+            && algorithm_ok
+            && self.realm == context.realm
+            && self.uri == context.uri
+            && context.key.check(&self.nonce, context.org, context.now) == NonceCheck::Valid;
+        let params = domain::DigestParams {
+            method: context.method,
+            uri: &self.uri,
+            nonce: &self.nonce,
+            nc: &self.nc,
+            cnonce: &self.cnonce,
+            qop: Some("auth"),
+        };
+        let response_ok = match ha1 {
+            Some(ha1) => ha1.verifies_digest(&params, &self.response),
+            None => {
+                let _ = domain::md5_hex(&format!("{}:{}", self.nonce, self.response));
+                false
+            }
+        };
+        fields_ok && response_ok
+    }
+}
+
 /// The `WWW-Authenticate` values of a 401: Digest first (preferred), then Basic.
 pub fn challenges(realm: &str, nonce: &str, stale: bool) -> [String; 2] {
     let stale = if stale { ", stale=true" } else { "" };

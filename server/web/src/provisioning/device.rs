@@ -16,13 +16,15 @@ use std::net::IpAddr;
 
 use axum::http::{header, HeaderMap, Method};
 use deskphones::{Account, DeviceConfig, LdapPhonebook, ProvisioningServer, Transport};
-use domain::{md5_hex, A1Hash, DigestParams};
+use domain::{md5_hex, A1Hash};
 use store::desk_phones::DeskPhone;
 use store::orgs::Org;
 
 use crate::desk_phones::provisioning_url;
 use crate::error::ApiError;
-use crate::provisioning::auth::{parse_authorization, Credentials, NonceCheck, NonceKey};
+use crate::provisioning::auth::{
+    parse_authorization, Credentials, DigestContext, NonceCheck, NonceKey,
+};
 use crate::provisioning::guard::ProvisionGuard;
 use crate::provisioning::login::{too_many, Refusal};
 use crate::provisioning::{
@@ -167,31 +169,16 @@ fn verify(
             user_ok && password_ok && !password.is_empty()
         }
         Credentials::Digest(digest) => {
-            let qop_ok = digest
-                .qop
-                .as_deref()
-                .is_some_and(|q| q.eq_ignore_ascii_case("auth"));
-            let algorithm_ok = digest
-                .algorithm
-                .as_deref()
-                .is_none_or(|a| a.eq_ignore_ascii_case("MD5"));
-            let fields_ok = qop_ok
-                && algorithm_ok
-                && digest.realm == realm
-                && digest.uri == request.uri
-                && key.check(&digest.nonce, org, now) == NonceCheck::Valid;
-            let params = DigestParams {
+            let context = DigestContext {
                 method: request.method.as_str(),
-                uri: &digest.uri,
-                nonce: &digest.nonce,
-                nc: &digest.nc,
-                cnonce: &digest.cnonce,
-                qop: Some("auth"),
+                uri: request.uri,
+                realm,
+                key,
+                org,
+                now,
             };
-            let ha1 = md5_hex(&format!("{user}:{realm}:{password}"));
-            let response_ok =
-                A1Hash::parse(&ha1).is_ok_and(|ha1| ha1.verifies_digest(&params, &digest.response));
-            user_ok && fields_ok && response_ok
+            let ha1 = A1Hash::parse(&md5_hex(&format!("{user}:{realm}:{password}"))).ok();
+            user_ok && digest.verifies(&context, ha1.as_ref())
         }
     }
 }

@@ -8,13 +8,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use domain::{md5_hex, DigestParams};
+use domain::md5_hex;
 use store::orgs::Org;
 use store::snapshot::AppliedSnapshot;
 
 use crate::error::{ApiError, ApiResult};
 use crate::provisioning::auth::{
-    challenges, parse_authorization, Credentials, NonceCheck, NonceKey,
+    challenges, parse_authorization, Credentials, DigestContext, NonceCheck, NonceKey,
 };
 use crate::provisioning::guard::ProvisionGuard;
 use crate::provisioning::{find_extension, Provisioned, Site};
@@ -217,35 +217,15 @@ fn verify(
             }
         },
         Credentials::Digest(digest) => {
-            let qop_ok = digest
-                .qop
-                .as_deref()
-                .is_some_and(|q| q.eq_ignore_ascii_case("auth"));
-            let algorithm_ok = digest
-                .algorithm
-                .as_deref()
-                .is_none_or(|a| a.eq_ignore_ascii_case("MD5"));
-            let fields_ok = qop_ok
-                && algorithm_ok
-                && digest.realm == domain.as_str()
-                && digest.uri == attempt.uri
-                && key.check(&digest.nonce, snapshot.org.id.0, now) == NonceCheck::Valid;
-            let params = DigestParams {
+            let context = DigestContext {
                 method: attempt.method.as_str(),
-                uri: &digest.uri,
-                nonce: &digest.nonce,
-                nc: &digest.nc,
-                cnonce: &digest.cnonce,
-                qop: Some("auth"),
+                uri: attempt.uri,
+                realm: domain.as_str(),
+                key,
+                org: snapshot.org.id.0,
+                now,
             };
-            let response_ok = match extension {
-                Some(ext) => ext.a1_hash.verifies_digest(&params, &digest.response),
-                None => {
-                    let _ = md5_hex(&format!("{}:{}", digest.nonce, digest.response));
-                    false
-                }
-            };
-            fields_ok && response_ok
+            digest.verifies(&context, extension.map(|ext| &ext.a1_hash))
         }
     }
 }
