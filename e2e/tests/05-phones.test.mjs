@@ -17,7 +17,7 @@ async function fieldValue(page, label) {
 
 async function openPhones(page) {
   await login(page, 'acme', acmeEmail, env.acmePassword);
-  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Phones' }).click();
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Phones', exact: true }).click();
   await page.getByRole('heading', { name: 'Set up a phone' }).waitFor();
   await page.getByLabel('Extension').locator('option[value="101"]').waitFor({ state: 'attached' });
 }
