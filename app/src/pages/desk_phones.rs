@@ -475,7 +475,7 @@ fn list_html(s: &State) -> String {
             "No desk phones yet: add the first one below.",
         );
     }
-    h.open("ul", &[("class", "plain-list")]);
+    h.open("ul", &[("class", "dp-list")]);
     for p in &s.phones {
         phone_html(&mut h, p, s);
     }
