@@ -10,9 +10,9 @@
 # with a .gz beside it (served precompressed): dist/app.<hash>.css, dist/boot.<hash>.js (picks the
 # bundle by path), and two builds of the app in dist/pkg/: `org` (the org admins' pages, without
 # the admin demo: what org admins load) and `full` (with the provider's admin demo page and the
-# History page, loaded on /admin-demo and /history only; feature `demo-bundle` leaves out the
-# org-only Phones and Statistics pages, whose paths load the org bundle instead). Prints the
-# gzip sizes; fails when a bundle's WASM + JS + CSS exceed 400 KB.
+# History and Desk phones pages, loaded on /admin-demo, /history and /desk-phones only; feature
+# `demo-bundle` leaves out the org-only PBX, Phones and Statistics pages, whose paths load the org
+# bundle instead). Prints the gzip sizes; fails when a bundle's WASM + JS + CSS exceed 400 KB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure.sh
@@ -90,9 +90,9 @@ cat style/*.css > "$stage/app.css"
 css_name="app.$(hash16 "$stage/app.css").css"
 mv "$stage/app.css" "$stage/$css_name"
 cat > "$stage/boot.js" <<BOOT
-// Chooses the bundle: the admin demo and History pages are only in the full one.
+// Chooses the bundle: the admin demo, History and Desk phones pages are only in the full one.
 const under = (p) => location.pathname === p || location.pathname.startsWith(p + "/");
-const full = under("/admin-demo") || under("/history");
+const full = under("/admin-demo") || under("/history") || under("/desk-phones");
 const [js, wasm] = full
   ? ["/pkg/$full_js", "/pkg/$full_wasm"]
   : ["/pkg/$org_js", "/pkg/$org_wasm"];
@@ -130,7 +130,7 @@ over=no
 for bundle in "org:$org_wasm:$org_js" "full:$full_wasm:$full_js"; do
   IFS=: read -r name wasm js <<< "$bundle"
   total=$(( $(gz "$out/pkg/$wasm") + $(gz "$out/pkg/$js") + $(gz "$out/$css_name") + $(gz "$out/$boot_name") ))
-  what=$([ "$name" = org ] && echo "org admins' pages" || echo "with the admin demo and History")
+  what=$([ "$name" = org ] && echo "org admins' pages" || echo "with the admin demo, History and Desk phones")
   printf '    %-20s WASM + JS + CSS gzip: %d bytes (%d KB; budget 400 KB)\n' "$name ($what)" "$total" $((total / 1000)) >&2
   if [ "$total" -gt "$budget" ]; then over=yes; fi
 done

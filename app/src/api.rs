@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 
+use api_types::desk_phones::{DeskPhone, DeskPhoneChange, DeskPhoneList, NewDeskPhone};
 use api_types::history::{HistoryPage, RestorePreview, RestoreRequest, RestoreResult};
 use api_types::org::{
     ApplyRequest, CreatedExtension, DidView, ExtensionPatch, ExtensionView, InviteAccept, JobView,
@@ -450,6 +451,30 @@ pub async fn provisioning_link(extension: &str) -> Result<ProvisioningLink, ApiE
         extension: extension.to_owned(),
     };
     send(Method::POST, "/api/org/provisioning-links", &body).await
+}
+
+// --- Desk phones that set themselves up ---
+
+/// The org's desk phones, and the models one can be added as.
+pub async fn desk_phones() -> Result<DeskPhoneList, ApiError> {
+    get("/api/org/desk-phones").await
+}
+
+/// Adds a phone (422: field errors for `mac`, `model`, `extension`; 409: its MAC is known).
+pub async fn add_desk_phone(new: &NewDeskPhone) -> Result<DeskPhone, ApiError> {
+    send(Method::POST, "/api/org/desk-phones", new).await
+}
+
+/// Gives the phone `mac` another model or extension (`None`: no extension).
+pub async fn change_desk_phone(mac: &str, change: &DeskPhoneChange) -> Result<DeskPhone, ApiError> {
+    let path = format!("/api/org/desk-phones/{}", segment(mac));
+    send(Method::PUT, &path, change).await
+}
+
+/// Removes the phone `mac`: at its next check it forgets its account.
+pub async fn remove_desk_phone(mac: &str) -> Result<(), ApiError> {
+    let path = format!("/api/org/desk-phones/{}", segment(mac));
+    call(Method::DELETE, &path, Body::None, Auth::Session).await
 }
 
 // --- Statistics (days and hours counted in the browser's time zone) ---

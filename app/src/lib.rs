@@ -4,7 +4,7 @@
 //!   the PBX page and the pages listed in [`ORG_PAGES`]), framed with the company's name and logo.
 //! - On any host: `/admin-demo`, the provider's demo page driving the REST API with an API key.
 //!
-//! `/admin-demo` and `/history` are only in the full bundle (see `scripts/build-app.sh`).
+//! `/admin-demo`, `/history` and `/desk-phones` are only in the full bundle (see `scripts/build-app.sh`).
 //!
 //! Every request goes through [`api::call`]; while the server answers 503 a banner on top of
 //! every page says so ([`service`]).
@@ -41,12 +41,17 @@ pub const ORG_PAGES: &[OrgPage] = &[
     OrgPage {
         segment: "",
         label: "PBX",
-        view: || view! { <pages::pbx::PbxPage/> }.into_any(),
+        view: || org_bundle_only(|| view! { <pages::pbx::PbxPage/> }.into_any()),
     },
     OrgPage {
         segment: "phones",
         label: "Phones",
         view: || org_bundle_only(|| view! { <pages::phones::PhonesPage/> }.into_any()),
+    },
+    OrgPage {
+        segment: "desk-phones",
+        label: "Desk phones",
+        view: || full_bundle_only(|| view! { <pages::desk_phones::DeskPhonesPage/> }.into_any()),
     },
     OrgPage {
         segment: "statistics",

@@ -9,15 +9,15 @@ const guide = (page) => page.locator('article.guide');
 /** Waits for the guide of `id` for extension `ext` (the previous one stays while it loads). */
 const guideFor = (page, id, ext) => page.locator(`article.guide[data-guide="${id}"][data-extension="${ext}"]`).waitFor();
 
-/** The value of the field `label` in the guide (the first one so named). */
-async function fieldValue(page, label) {
-  const line = guide(page).locator('.field-line').filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).first();
+/** The value of the field `label` in the guide (the first one so named, or the `n`th from 0). */
+async function fieldValue(page, label, n = 0) {
+  const line = guide(page).locator('.field-line').filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).nth(n);
   return (await line.locator('dd').textContent()).replace(/Copy$/, '').trim();
 }
 
 async function openPhones(page) {
   await login(page, 'acme', acmeEmail, env.acmePassword);
-  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Phones' }).click();
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Phones', exact: true }).click();
   await page.getByRole('heading', { name: 'Set up a phone' }).waitFor();
   await page.getByLabel('Extension').locator('option[value="101"]').waitFor({ state: 'attached' });
 }
@@ -39,11 +39,14 @@ test('the Phones page: a guide for the org and extension 101, and a single-use Q
     await guide(page).getByRole('heading', { name: 'Yealink T4x / T5x' }).waitFor();
     assert.equal(await fieldValue(page, 'Server Host'), 'pbx.acme.localhost');
     assert.equal(await fieldValue(page, 'Register Name'), '101');
-    assert.equal(await fieldValue(page, 'User Name'), '101');
+    // The first step points the phone at automatic provisioning, with the Desk phones page's
+    // credentials; the account's own fields follow.
+    assert.equal(await fieldValue(page, 'User Name'), "the phone's user name from the Desk phones page");
+    assert.equal(await fieldValue(page, 'User Name', 1), '101');
     assert.equal(await fieldValue(page, 'Display Name'), 'Alice Adams');
     assert.equal(await fieldValue(page, 'Voice Mail'), '*97');
     // Where the password goes, and how to get one: never the password itself.
-    assert.equal(await fieldValue(page, 'Password'), 'the SIP password of extension 101');
+    assert.equal(await fieldValue(page, 'Password', 1), 'the SIP password of extension 101');
     await guide(page).locator('.pw-note').filter({ hasText: 'New SIP password' }).first().waitFor();
     // Copy buttons on the values; check it works; the usual problems.
     await guide(page).getByRole('button', { name: 'Copy Server Host' }).waitFor();

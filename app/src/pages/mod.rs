@@ -2,6 +2,7 @@
 
 #[cfg(feature = "admin-demo")]
 pub mod admin_demo;
+pub mod desk_phones;
 pub mod fields;
 pub mod history;
 pub mod invite;
