@@ -65,9 +65,11 @@ fn acme_calls(now: i64) -> Vec<Call> {
     for days_ago in [0, 1, 2, 5, 6, 7, 12, 29, 30, 45] {
         for (i, (kind, ext, other, did, talk, vm)) in kinds.iter().enumerate() {
             n += 1;
-            // Spread over the day; today's calls are all in the past.
+            // Spread over the day; today's calls are all in the past, and in today (UTC) even
+            // in the first minutes after midnight.
+            let step = ((now % DAY) / (kinds.len() as i64 + 1)).clamp(1, 7 * MINUTE);
             let start = if days_ago == 0 {
-                now - (i as i64 + 1) * 7 * MINUTE
+                now - (i as i64 + 1) * step
             } else {
                 now - days_ago * DAY + (i as i64 * 3 - 10) * HOUR
             };
