@@ -92,6 +92,9 @@ pub fn model(id: &str) -> Option<&'static Model> {
     MODELS.iter().find(|m| m.id == id)
 }
 
+/// How often a phone asks for its file again (its next check after a change), in minutes.
+pub const CHECK_EVERY_MINUTES: u32 = 60;
+
 /// Everything one phone's configuration file says.
 #[derive(Debug, Clone)]
 pub struct DeviceConfig {

@@ -347,6 +347,9 @@ fn check_yealink(c: &DeviceConfig, with_ldap: bool) {
         "dev-001565aabbcc"
     );
     assert_eq!(g("static.auto_provision.server.password"), PROV_PASSWORD);
+    // It asks again every hour: a moved or removed phone learns it at that check.
+    assert_eq!(g("static.auto_provision.repeat.enable"), "1");
+    assert_eq!(g("static.auto_provision.repeat.minutes"), "60");
     match (&c.phonebook, with_ldap) {
         (Some(b), true) => {
             assert_eq!(g("ldap.enable"), "1");
@@ -436,6 +439,9 @@ fn check_poly(c: &DeviceConfig) {
     assert_eq!(g("device.prov.serverName"), URL);
     assert_eq!(g("device.prov.user"), "dev-001565aabbcc");
     assert_eq!(g("device.prov.password"), PROV_PASSWORD);
+    assert_eq!(g("prov.polling.enabled"), "1");
+    assert_eq!(g("prov.polling.mode"), "rel");
+    assert_eq!(g("prov.polling.period"), "3600");
     match &c.phonebook {
         Some(b) => {
             assert_eq!(g("feature.corporateDirectory.enabled"), "1");
@@ -491,6 +497,8 @@ fn check_grandstream(c: &DeviceConfig) {
     assert_eq!(p("P237"), "pbx.acme.example.com/provision/device/");
     assert_eq!(p("P1360"), "dev-001565aabbcc");
     assert_eq!(p("P1361"), PROV_PASSWORD);
+    assert_eq!(p("P194"), "1");
+    assert_eq!(p("P193"), "60");
     match &c.phonebook {
         Some(b) => {
             assert_eq!(p("P8020"), b.host);
@@ -567,6 +575,7 @@ fn check_snom(c: &DeviceConfig) {
     assert_eq!(s("setting_server"), format!("{URL}001565AABBCC.xml"));
     assert_eq!(s("http_client_user"), "dev-001565aabbcc");
     assert_eq!(s("http_client_pass"), PROV_PASSWORD);
+    assert_eq!(s("settings_refresh_timer"), "3600");
     match &c.phonebook {
         Some(b) => {
             assert_eq!(s("ldap_server"), b.host);
@@ -681,6 +690,8 @@ fn check_cisco(c: &DeviceConfig) {
         p("Profile_Rule"),
         format!("[--uid dev-001565aabbcc --pwd {PROV_PASSWORD}]{URL}$MA.xml")
     );
+    assert_eq!(p("Resync_On_Reset"), "Yes");
+    assert_eq!(p("Resync_Periodic"), "3600");
     match &c.phonebook {
         Some(b) => {
             assert_eq!(p("LDAP_Dir_Enable"), "Yes");

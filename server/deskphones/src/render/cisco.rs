@@ -92,6 +92,12 @@ pub(super) fn render(config: &DeviceConfig) -> Result<String, RenderError> {
         rule_part("provisioning URL", &p.url)?,
     );
     x.element("Profile_Rule", NA, &rule);
+    x.element("Resync_On_Reset", NA, "Yes");
+    x.element(
+        "Resync_Periodic",
+        NA,
+        &(crate::CHECK_EVERY_MINUTES * 60).to_string(),
+    );
 
     x.comment(" Phone book (LDAP) ");
     match &config.phonebook {

@@ -62,6 +62,9 @@ pub(super) fn render(config: &DeviceConfig) -> Result<String, RenderError> {
     x.comment(" HTTP/HTTPS user name and password ");
     x.element("P1360", &[], f("provisioning user name", &p.username)?);
     x.element("P1361", &[], f("provisioning password", &p.password)?);
+    x.comment(" Automatic upgrade: 1 = check every P193 minutes ");
+    x.element("P194", &[], "1");
+    x.element("P193", &[], &crate::CHECK_EVERY_MINUTES.to_string());
 
     x.comment(" Phone book (LDAP) ");
     match &config.phonebook {

@@ -102,6 +102,15 @@ pub(super) fn phone(config: &DeviceConfig) -> Result<String, RenderError> {
     }
 
     let p = &config.provisioning;
+    let period = (crate::CHECK_EVERY_MINUTES * 60).to_string();
+    x.empty_lines(
+        "prov",
+        &[
+            ("prov.polling.enabled", "1"),
+            ("prov.polling.mode", "rel"),
+            ("prov.polling.period", &period),
+        ],
+    );
     x.empty_lines(
         "device",
         &[

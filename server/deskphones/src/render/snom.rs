@@ -80,6 +80,11 @@ pub(super) fn render(config: &DeviceConfig) -> Result<String, RenderError> {
         SET,
         f("provisioning password", &p.password)?,
     );
+    x.element(
+        "settings_refresh_timer",
+        SET,
+        &(crate::CHECK_EVERY_MINUTES * 60).to_string(),
+    );
 
     x.comment(" Phone book (LDAP) ");
     match &config.phonebook {

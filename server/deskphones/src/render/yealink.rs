@@ -124,6 +124,12 @@ pub(super) fn render(config: &DeviceConfig) -> Result<String, RenderError> {
         "provisioning password",
         &p.password,
     )?;
+    c.num("static.auto_provision.power_on", 1);
+    c.num("static.auto_provision.repeat.enable", 1);
+    c.num(
+        "static.auto_provision.repeat.minutes",
+        crate::CHECK_EVERY_MINUTES,
+    );
 
     // The W-series bases are left without LDAP settings.
     if !dect {
