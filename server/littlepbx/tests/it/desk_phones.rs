@@ -124,6 +124,8 @@ db_test!(
         assert_eq!(cfg["static.auto_provision.server.password"], password);
         assert_eq!(cfg["ldap.user"], "cn=phonebook,o=acme");
         assert_eq!(cfg["ldap.base"], "o=acme");
+        assert_eq!(cfg["ldap.host"], "pbx.acme.localhost");
+        assert_eq!(cfg["ldap.port"], app.ldap_port.unwrap().to_string());
         // The file's password is the one FreeSWITCH checks.
         let acme_org = app
             .state

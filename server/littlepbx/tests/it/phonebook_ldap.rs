@@ -99,6 +99,7 @@ db_test!(
         let values = &phones["values"];
         assert_eq!(values["ldap_user"], "cn=phonebook,o=acme");
         assert_eq!(values["ldap_base"], "o=acme");
+        assert_eq!(values["ldap_server"], "pbx.acme.localhost");
         assert_eq!(values["ldap_password"], password.as_str());
         assert_eq!(values["ldap_port"], app.ldap_port.unwrap().to_string());
 

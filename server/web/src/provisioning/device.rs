@@ -231,7 +231,8 @@ pub fn phonebook(state: &AppState, org: &Org) -> Option<LdapPhonebook> {
     let slug = org.slug.as_str();
     Some(LdapPhonebook {
         name: org.name.to_string(),
-        host: state.config().sip_host(),
+        // The org's own host name: it reaches LittlePBX (FreeSWITCH may run elsewhere).
+        host: format!("pbx.{slug}.{}", state.config().base_domain),
         port,
         base: format!("o={slug}"),
         bind_dn: format!("cn=phonebook,o={slug}"),
