@@ -96,6 +96,26 @@ pub async fn sip_password(
     }
 }
 
+/// Asks the phones registered as `number` of `domain` to fetch their file again now (a NOTIFY
+/// `check-sync` through FreeSWITCH), so a moved or removed desk phone does not wait for its
+/// hourly check. Best effort, in the background (the caller does not wait for FreeSWITCH):
+/// without the event socket the phone learns it at that check.
+pub fn ask_to_check(engine: &Engine, number: &ExtensionNumber, domain: &SipDomain) {
+    let command = freeswitch::sync::check_sync(number, domain, engine.fs_settings()).to_string();
+    let (engine, number, domain) = (engine.clone(), number.clone(), domain.clone());
+    tokio::spawn(async move {
+        match engine.freeswitch().api_raw(&command).await {
+            Ok(_) => {
+                tracing::info!(%number, %domain, "desk phones asked to fetch their file again")
+            }
+            Err(err) => tracing::info!(
+                %number, %domain,
+                "could not ask the phones to fetch their file again ({err}); they will at their next check"
+            ),
+        }
+    });
+}
+
 /// How long a removed phone is still answered (with a file without an account).
 pub const RETIRED_KEPT: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use domain::ApplyFacts;
-use domain::{ChangeKind, ExtensionNumber, OrgOptions, OrgSlug, OrgStatus, Subject};
+use domain::{ChangeKind, ExtensionNumber, OrgOptions, OrgSlug, OrgStatus, SipDomain, Subject};
 
 use crate::directory::gateway_params;
 use crate::names;
@@ -42,6 +42,14 @@ pub enum Command {
     Rescan { profile: String },
     /// `reloadacl`: re-reads acl.conf, and with it the carrier ACL from the directory.
     ReloadAcl,
+    /// `sofia profile P check_sync USER@DOMAIN`: a NOTIFY `check-sync` to the user's
+    /// registrations only, which makes desk phones fetch their file again (Yealink and Snom
+    /// restart for it). Never sent without the user: that would reach every phone.
+    CheckSync {
+        profile: String,
+        user: String,
+        domain: String,
+    },
 }
 
 impl fmt::Display for Command {
@@ -66,7 +74,21 @@ impl fmt::Display for Command {
             }
             Command::Rescan { profile } => write!(f, "sofia profile {profile} rescan"),
             Command::ReloadAcl => f.write_str("reloadacl"),
+            Command::CheckSync {
+                profile,
+                user,
+                domain,
+            } => write!(f, "sofia profile {profile} check_sync {user}@{domain}"),
         }
+    }
+}
+
+/// Asks the phones registered as `number` of `domain` to fetch their provisioning file again.
+pub fn check_sync(number: &ExtensionNumber, domain: &SipDomain, settings: &Settings) -> Command {
+    Command::CheckSync {
+        profile: settings.internal_profile.clone(),
+        user: number.to_string(),
+        domain: domain.to_string(),
     }
 }
 

@@ -119,7 +119,7 @@ pub async fn add(
     Ok(views)
 }
 
-/// Gives a phone another model or extension.
+/// Gives a phone another model or extension; the phone is asked to fetch its file again.
 pub async fn change(
     state: &AppState,
     org: &Org,
@@ -140,21 +140,32 @@ pub async fn change(
     let (Some(model), Some(extension)) = (model, extension) else {
         return Err(ApiError::invalid_field("model", "Choose a model."));
     };
+    let before = state.store().desk_phone(org.id, &mac.lower()).await?;
     let phone = state
         .store()
         .update_desk_phone(org.id, &mac.lower(), model.id, extension.as_ref())
         .await?;
+    // The phone is registered as its old extension: that is where it can be reached.
+    if let Some(old) = before.and_then(|b| b.extension) {
+        if phone.extension.as_ref() != Some(&old) || phone.model != model.id {
+            desk_phones::ask_to_check(state, &old, &org.sip_domain);
+        }
+    }
     let applied = state.store().applied_snapshot(org.id).await?;
     view(state, org, &applied, phone).await
 }
 
-/// Removes a phone: at its next check it is told to forget the account.
+/// Removes a phone: it is asked to fetch its file again, which has no account any more.
 pub async fn remove(state: &AppState, org: &Org, mac: &str) -> ApiResult<()> {
     let mac = path_mac(mac)?;
+    let before = state.store().desk_phone(org.id, &mac.lower()).await?;
     state
         .store()
         .retire_desk_phone(org.id, &mac.lower())
         .await?;
+    if let Some(old) = before.and_then(|b| b.extension) {
+        desk_phones::ask_to_check(state, &old, &org.sip_domain);
+    }
     Ok(())
 }
 

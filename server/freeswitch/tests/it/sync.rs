@@ -260,3 +260,16 @@ fn no_command_restarts_or_stops_a_profile_and_flushes_name_all_three_arguments()
         }
     }
 }
+
+#[test]
+fn check_sync_names_one_user_of_one_domain() {
+    let command = sync::check_sync(
+        &ExtensionNumber::parse("101").unwrap(),
+        &SipDomain::parse("pbx.acme.example.com").unwrap(),
+        &settings(),
+    );
+    assert_eq!(
+        command.to_string(),
+        "sofia profile internal check_sync 101@pbx.acme.example.com"
+    );
+}

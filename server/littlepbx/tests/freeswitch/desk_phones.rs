@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::scenarios::caller_port;
-use crate::sipp::{self, Account};
+use crate::sipp::{self, Account, Answer};
 use crate::world::{Env, Org};
 
 const MAC: &str = "001565fe0160";
@@ -127,7 +127,23 @@ pub(crate) async fn a_desk_phone_registers_with_the_account_of_its_file(
         "globex took acme's desk phone account: {got:?}"
     );
 
-    // Off its extension: the next file has no account.
+    // The phone listens where it registered; a globex phone too, to see it is not asked.
+    let listening = sipp::uas(Ipv4Addr::LOCALHOST, port, Answer::Answer)?;
+    let globex_port = caller_port(&env, 34);
+    let globex_101 = globex.account("101");
+    let got = register(
+        &env,
+        "101",
+        &globex.domain,
+        &globex_101.password,
+        globex_port,
+        600,
+    )?;
+    ensure!(got == Some(200), "globex 101: {got:?}");
+    let globex_listening = sipp::uas(Ipv4Addr::LOCALHOST, globex_port, Answer::Answer)?;
+
+    // Off its extension: the phone is asked at once to fetch its file again, and that file
+    // has no account.
     acme.admin
         .ok(
             Method::PUT,
@@ -135,6 +151,28 @@ pub(crate) async fn a_desk_phone_registers_with_the_account_of_its_file(
             Some(json!({"model": "yealink-t4x-t5x", "extension": null})),
         )
         .await?;
+    let asked = listening.wait_for_request("NOTIFY", std::time::Duration::from_secs(10));
+    let log = listening.log_text();
+    listening.stop()?;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // (It may get its voicemail NOTIFY after registering; a check-sync it must not get.)
+    let globex_asked = globex_listening.log_text().contains("check-sync");
+    globex_listening.stop()?;
+    ensure!(asked, "the moved phone got no NOTIFY");
+    ensure!(
+        log.contains("check-sync"),
+        "the NOTIFY is not a check-sync: {log}"
+    );
+    ensure!(!globex_asked, "a globex phone was asked to check");
+    register(
+        &env,
+        "101",
+        &globex.domain,
+        &globex_101.password,
+        globex_port,
+        0,
+    )?;
+
     let file = fetch_file(&env, acme, &phone).await?;
     ensure!(
         file.get("account.1.enable").map(String::as_str) == Some("0")

@@ -241,7 +241,8 @@ impl Running {
     }
 
     /// The message log so far ("" before sipp wrote anything).
-    fn log_text(&self) -> String {
+    /// Every message sipp sent and received so far, as it logged them.
+    pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
