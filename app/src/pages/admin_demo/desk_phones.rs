@@ -136,8 +136,8 @@ pub fn DeskPhones(key: RwSignal<String>, slug: String) -> impl IntoView {
                     let label = format!("Remove {}", p.mac);
                     let mac = p.mac.clone();
                     let extension = p.extension.clone().unwrap_or_else(|| "none".into());
-                    view! { <li data-mac=p.mac.clone()><code>{p.mac.clone()}</code>" " {p.model_label.clone()}
-                        ", extension " {extension} ": " {p.state_text.clone()} " "
+                    view! { <li data-mac=p.mac.clone()><code>{p.mac.clone()}</code>
+                        <span>{p.model_label.clone()} ", extension " {extension} ": " {p.state_text.clone()}</span>
                         <button class="btn small danger-outline" type="button" aria-label=label on:click=move |_| remove(mac.clone())>"Remove"</button></li> }
                 }
             </For>
