@@ -531,6 +531,7 @@ pub async fn live() -> Result<LiveView, ApiError> {
 /// The provider's REST API (`/api/v1`, bearer key), as the admin demo page uses it.
 #[cfg(feature = "admin-demo")]
 pub mod provider {
+    use api_types::desk_phones::NewDeskPhones;
     use api_types::provider::{
         AdminCreate, AdminCreated, AdminView, DidCreate, DidList, OrgCreate, OrgCreated, OrgList,
         OrgPatch, OrgStatusView, OrgView, TrunkPut, TrunkView,
@@ -625,6 +626,26 @@ pub mod provider {
     ) -> Result<AdminCreated, ApiError> {
         let path = format!("{}/admins", org_path(slug));
         p(key, Method::POST, &path, Body::json(body)?).await
+    }
+
+    pub async fn desk_phones(key: &str, slug: &str) -> Result<DeskPhoneList, ApiError> {
+        let path = format!("{}/desk-phones", org_path(slug));
+        p(key, Method::GET, &path, Body::None).await
+    }
+
+    /// Adds a shipment of phones, all or none (errors name `phones[i].field`).
+    pub async fn add_desk_phones(
+        key: &str,
+        slug: &str,
+        body: &NewDeskPhones,
+    ) -> Result<Vec<DeskPhone>, ApiError> {
+        let path = format!("{}/desk-phones", org_path(slug));
+        p(key, Method::POST, &path, Body::json(body)?).await
+    }
+
+    pub async fn remove_desk_phone(key: &str, slug: &str, mac: &str) -> Result<(), ApiError> {
+        let path = format!("{}/desk-phones/{}", org_path(slug), segment(mac));
+        p(key, Method::DELETE, &path, Body::None).await
     }
 
     pub async fn upload_logo(

@@ -1,6 +1,6 @@
 // LittlePBXAdmin, the provider's demo page, end to end through /api/v1: paste a key, create an
-// org, set a trunk, add numbers, upload a logo, create an admin, see the status; then that admin
-// logs in to the new org's page and sees its logo.
+// org, set a trunk, add numbers and desk phones, upload a logo, create an admin, see the status;
+// then that admin logs in to the new org's page and sees its logo.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -55,6 +55,31 @@ test('the admin demo page drives the provider API', async (t) => {
   await manage.getByLabel('Add a number (E.164)').fill('+15550100100');
   await manage.getByRole('button', { name: 'Add number' }).click();
   await manage.locator('.note[data-kind="error"]').filter({ hasText: 'another organization' }).waitFor();
+
+  // Desk phones: a shipment with a MAC that is no MAC is refused whole, naming its line; then
+  // two phones (one on the reception extension 100), and one of them removed.
+  const deskPhones = manage.locator('#org-desk-phones li');
+  const macs = manage.getByLabel('MAC addresses, one per line');
+  await manage.locator('#dp-model option[value="yealink-t4x-t5x"]').waitFor({ state: 'attached' });
+  await manage.locator('#dp-model').selectOption('yealink-t4x-t5x');
+  await macs.fill('00:15:65:77:00:01 100\n00:15:65:77:00');
+  await manage.getByRole('button', { name: 'Add phones' }).click();
+  await manage.locator('#dp-line-errors li').filter({ hasText: /^Line 2: / }).waitFor();
+  assert.equal(await manage.locator('#dp-line-errors li').count(), 1);
+  await manage.locator('.note[data-kind="error"]').filter({ hasText: 'Nothing was added' }).waitFor();
+  assert.equal(await deskPhones.count(), 0);
+  await macs.fill('00:15:65:77:00:01 100\n00-15-65-77-00-02');
+  await manage.getByRole('button', { name: 'Add phones' }).click();
+  await manage.locator('.note[data-kind="ok"]').filter({ hasText: 'Added 2 phones' }).waitFor();
+  await manage.locator('#org-desk-phones li[data-mac="00:15:65:77:00:01"]', { hasText: 'extension 100' }).waitFor();
+  await manage.locator('#org-desk-phones li[data-mac="00:15:65:77:00:02"]', { hasText: 'extension none' }).waitFor();
+  assert.equal(await deskPhones.count(), 2);
+  assert.equal(await manage.locator('#dp-line-errors li').count(), 0);
+  assert.equal(await macs.inputValue(), '');
+  await shot(page, 'admin-demo-desk-phones');
+  await manage.getByRole('button', { name: 'Remove 00:15:65:77:00:02' }).click();
+  await manage.locator('#org-desk-phones li[data-mac="00:15:65:77:00:02"]').waitFor({ state: 'detached' });
+  assert.equal(await deskPhones.count(), 1);
 
   // Logo.
   await manage.locator('#org-logo').setInputFiles(path.join(fixtures, 'logo.png'));

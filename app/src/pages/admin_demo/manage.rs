@@ -1,5 +1,5 @@
 //! The panel of the chosen organization: its status, its details (name, active or suspended,
-//! logo), and its trunks, numbers and admins.
+//! logo), and its trunks, numbers, desk phones and admins.
 
 use api_types::provider::{OrgPatch, OrgStatusView};
 use leptos::ev::SubmitEvent;
@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::admins::Admins;
+use super::desk_phones::DeskPhones;
 use super::dids::Dids;
 use super::trunks::Trunks;
 use super::{fail, input, note_view, opt, Note};
@@ -111,6 +112,7 @@ pub fn ManageOrg(key: RwSignal<String>, slug: String, on_change: Callback<()>) -
             </div>
             <Trunks key=key slug=s() on_change=Callback::new(move |_| refresh_status())/>
             <Dids key=key slug=s()/>
+            <DeskPhones key=key slug=s()/>
             <Admins key=key slug=s()/>
         </section>
     }

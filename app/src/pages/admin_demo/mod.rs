@@ -1,10 +1,11 @@
 //! LittlePBXAdmin, the provider's demo page (`/admin-demo`): with an API key pasted in (kept in
 //! this tab's sessionStorage only) it lists, creates and edits orgs, sets trunks, adds and removes
-//! numbers, uploads logos, creates org admins and shows each org's status, through `/api/v1`
-//! exactly as any client of the REST API would.
+//! numbers and desk phones, uploads logos, creates org admins and shows each org's status, through
+//! `/api/v1` exactly as any client of the REST API would.
 
 mod admins;
 mod create_org;
+mod desk_phones;
 mod dids;
 mod manage;
 mod trunks;
