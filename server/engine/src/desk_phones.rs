@@ -101,10 +101,10 @@ pub async fn sip_password(
 /// hourly check. Best effort, in the background (the caller does not wait for FreeSWITCH):
 /// without the event socket the phone learns it at that check.
 pub fn ask_to_check(engine: &Engine, number: &ExtensionNumber, domain: &SipDomain) {
-    let command = freeswitch::sync::check_sync(number, domain, engine.fs_settings()).to_string();
+    let event = freeswitch::sync::check_sync(number, domain, engine.fs_settings());
     let (engine, number, domain) = (engine.clone(), number.clone(), domain.clone());
     tokio::spawn(async move {
-        match engine.freeswitch().api_raw(&command).await {
+        match engine.freeswitch().send_event(&event).await {
             Ok(_) => {
                 tracing::info!(%number, %domain, "desk phones asked to fetch their file again")
             }

@@ -115,6 +115,16 @@ impl FreeSwitch {
         Ok(self.client()?.api_raw(command).await?)
     }
 
+    /// Fires an event inside FreeSWITCH (`sendevent`).
+    pub async fn send_event(&self, event: &freeswitch::sync::FsEvent) -> Result<(), FsError> {
+        let headers: Vec<(&str, &str)> = event
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        Ok(self.client()?.sendevent(event.name, &headers).await?)
+    }
+
     /// The org's calls in progress, counted by the `limit hash lpbx_calls <slug>` every call of
     /// the org passes (see `freeswitch::names`).
     pub async fn calls_in_progress(&self, slug: &str) -> Result<u32, FsError> {

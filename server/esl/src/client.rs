@@ -188,6 +188,17 @@ impl EslClient {
             .ok_or_else(|| EslError::Protocol("bgapi reply without Job-UUID".into()))
     }
 
+    /// Fires an event inside FreeSWITCH: `sendevent NAME` with `headers` (one line each; a
+    /// name or value with a line break, a NUL, or a header name with `:` is refused before
+    /// anything is sent). FreeSWITCH answers `+OK <uuid>`.
+    pub async fn sendevent(&self, name: &str, headers: &[(&str, &str)]) -> Result<(), EslError> {
+        let frame = sendevent_frame(name, headers)?;
+        let reply = self
+            .request(frame, Expect::CommandReply, describe("sendevent", name))
+            .await?;
+        reply_ok(&reply).map(|_| ())
+    }
+
     /// Sends `event FORMAT NAME...` (e.g. `["BACKGROUND_JOB", "CUSTOM", "sofia::gateway_state"]`:
     /// subclasses of CUSTOM follow the word CUSTOM). FreeSWITCH adds the names to the
     /// connection's subscriptions and switches the whole connection to `format`. Events are then
@@ -471,9 +482,44 @@ fn dispatch(
     Ok(())
 }
 
+/// The bytes of `sendevent NAME` with its header lines.
+fn sendevent_frame(name: &str, headers: &[(&str, &str)]) -> Result<String, EslError> {
+    check_line(name)?;
+    let mut frame = format!("sendevent {name}\n");
+    for (key, value) in headers {
+        check_line(key)?;
+        check_line(value)?;
+        if key.contains(':') {
+            return Err(EslError::InvalidCommand("':' in a header name"));
+        }
+        frame.push_str(&format!("{key}: {value}\n"));
+    }
+    frame.push('\n');
+    Ok(frame)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+
+    #[test]
+    fn sendevent_frames_one_header_per_line_and_refuses_injected_lines() {
+        assert_eq!(
+            sendevent_frame("NOTIFY", &[("user", "101"), ("host", "pbx.acme.test")]).unwrap(),
+            "sendevent NOTIFY\nuser: 101\nhost: pbx.acme.test\n\n"
+        );
+        for headers in [
+            vec![("user", "101\nhost: pbx.globex.test")],
+            vec![("user", "101\r")],
+            vec![("us:er", "101")],
+            vec![("user\n", "101")],
+            vec![("user", "1\u{0}")],
+        ] {
+            assert!(sendevent_frame("NOTIFY", &headers).is_err(), "{headers:?}");
+        }
+        assert!(sendevent_frame("NOTIFY\napi x", &[]).is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -184,6 +184,11 @@ impl ReconnectingClient {
         self.client()?.api_raw(cmd).await
     }
 
+    /// [`EslClient::sendevent`] on the current connection.
+    pub async fn sendevent(&self, name: &str, headers: &[(&str, &str)]) -> Result<(), EslError> {
+        self.client()?.sendevent(name, headers).await
+    }
+
     /// [`EslClient::bgapi`] on the current connection.
     pub async fn bgapi(&self, cmd: &str) -> Result<String, EslError> {
         self.client()?.bgapi(cmd).await

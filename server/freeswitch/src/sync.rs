@@ -42,14 +42,6 @@ pub enum Command {
     Rescan { profile: String },
     /// `reloadacl`: re-reads acl.conf, and with it the carrier ACL from the directory.
     ReloadAcl,
-    /// `sofia profile P check_sync USER@DOMAIN`: a NOTIFY `check-sync` to the user's
-    /// registrations only, which makes desk phones fetch their file again (Yealink and Snom
-    /// restart for it). Never sent without the user: that would reach every phone.
-    CheckSync {
-        profile: String,
-        user: String,
-        domain: String,
-    },
 }
 
 impl fmt::Display for Command {
@@ -74,21 +66,35 @@ impl fmt::Display for Command {
             }
             Command::Rescan { profile } => write!(f, "sofia profile {profile} rescan"),
             Command::ReloadAcl => f.write_str("reloadacl"),
-            Command::CheckSync {
-                profile,
-                user,
-                domain,
-            } => write!(f, "sofia profile {profile} check_sync {user}@{domain}"),
         }
     }
 }
 
-/// Asks the phones registered as `number` of `domain` to fetch their provisioning file again.
-pub fn check_sync(number: &ExtensionNumber, domain: &SipDomain, settings: &Settings) -> Command {
-    Command::CheckSync {
-        profile: settings.internal_profile.clone(),
-        user: number.to_string(),
-        domain: domain.to_string(),
+/// An event fired inside FreeSWITCH over the event socket (`sendevent NAME` + headers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsEvent {
+    pub name: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+/// Asks the phones registered as `number` of `domain` to fetch their provisioning file again:
+/// a `NOTIFY` event that mod_sofia sends as a SIP NOTIFY `check-sync` to the registrations
+/// `where sip_user = USER and sip_host = HOST` only. Not `sofia profile P check_sync USER@HOST`:
+/// that also matches any registration whose Call-ID is the text `USER@HOST`, which a phone of
+/// another org may choose.
+pub fn check_sync(number: &ExtensionNumber, domain: &SipDomain, settings: &Settings) -> FsEvent {
+    FsEvent {
+        name: "NOTIFY",
+        headers: vec![
+            ("profile", settings.internal_profile.clone()),
+            ("event-string", "check-sync".to_owned()),
+            (
+                "content-type",
+                "application/simple-message-summary".to_owned(),
+            ),
+            ("user", number.to_string()),
+            ("host", domain.to_string()),
+        ],
     }
 }
 

@@ -262,14 +262,26 @@ fn no_command_restarts_or_stops_a_profile_and_flushes_name_all_three_arguments()
 }
 
 #[test]
-fn check_sync_names_one_user_of_one_domain() {
-    let command = sync::check_sync(
+fn check_sync_names_one_user_of_one_domain_and_no_call_id() {
+    let event = sync::check_sync(
         &ExtensionNumber::parse("101").unwrap(),
         &SipDomain::parse("pbx.acme.example.com").unwrap(),
         &settings(),
     );
-    assert_eq!(
-        command.to_string(),
-        "sofia profile internal check_sync 101@pbx.acme.example.com"
-    );
+    assert_eq!(event.name, "NOTIFY");
+    let header = |name: &str| {
+        event
+            .headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("user"), Some("101"));
+    assert_eq!(header("host"), Some("pbx.acme.example.com"));
+    assert_eq!(header("event-string"), Some("check-sync"));
+    assert_eq!(header("profile"), Some("internal"));
+    // With a call-id (or a contact/to URI) mod_sofia would pick the registrations otherwise.
+    for other in ["call-id", "uuid", "contact-uri", "to-uri", "from-uri"] {
+        assert_eq!(header(other), None, "{other}");
+    }
 }

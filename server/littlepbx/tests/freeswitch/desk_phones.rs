@@ -141,6 +141,17 @@ pub(crate) async fn a_desk_phone_registers_with_the_account_of_its_file(
     )?;
     ensure!(got == Some(200), "globex 101: {got:?}");
     let globex_listening = sipp::uas(Ipv4Addr::LOCALHOST, globex_port, Answer::Answer)?;
+    // An attacker's phone of globex registered under the Call-ID `160@<acme's domain>`: the
+    // form FreeSWITCH's `check_sync USER@HOST` also matches by Call-ID.
+    let crafted = format!("160@{}", acme.domain);
+    let attacker_port = caller_port(&env, 35);
+    let got =
+        sipp::register_as_call(&globex_101, env.target(), attacker_port, 600, &crafted)?.final_code;
+    ensure!(
+        got == Some(200),
+        "globex 101 with a crafted Call-ID: {got:?}"
+    );
+    let attacker_listening = sipp::uas(Ipv4Addr::LOCALHOST, attacker_port, Answer::Answer)?;
 
     // Off its extension: the phone is asked at once to fetch its file again, and that file
     // has no account.
@@ -158,12 +169,19 @@ pub(crate) async fn a_desk_phone_registers_with_the_account_of_its_file(
     // (It may get its voicemail NOTIFY after registering; a check-sync it must not get.)
     let globex_asked = globex_listening.log_text().contains("check-sync");
     globex_listening.stop()?;
+    let attacker_asked = attacker_listening.log_text().contains("check-sync");
+    attacker_listening.stop()?;
     ensure!(asked, "the moved phone got no NOTIFY");
     ensure!(
         log.contains("check-sync"),
         "the NOTIFY is not a check-sync: {log}"
     );
     ensure!(!globex_asked, "a globex phone was asked to check");
+    ensure!(
+        !attacker_asked,
+        "a globex phone registered under the Call-ID {crafted} got acme's check-sync"
+    );
+    sipp::register_as_call(&globex_101, env.target(), attacker_port, 0, &crafted)?;
     register(
         &env,
         "101",

@@ -20,7 +20,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 /// The sipp binary of Debian's `sip-tester` package.
 const SIPP: &str = "/usr/bin/sipp";
@@ -284,6 +284,22 @@ pub fn register(
 ) -> Result<Outcome> {
     let xml = register_scenario(account, expires);
     let args = uac_args(target, Some(account));
+    start(&xml, Ipv4Addr::LOCALHOST, local_port, 10, &args)?.wait()
+}
+
+/// `register` with a Call-ID of the caller's choosing (an attacker's phone picks any; sipp's
+/// `-cid_str`, so it still matches the answers to its call). `call_id` holds no `%`.
+pub fn register_as_call(
+    account: &Account,
+    target: Target,
+    local_port: u16,
+    expires: u32,
+    call_id: &str,
+) -> Result<Outcome> {
+    ensure!(!call_id.contains('%'), "sipp would expand {call_id}");
+    let xml = register_scenario(account, expires);
+    let mut args = uac_args(target, Some(account));
+    args.extend(["-cid_str".into(), call_id.to_owned()]);
     start(&xml, Ipv4Addr::LOCALHOST, local_port, 10, &args)?.wait()
 }
 
