@@ -1,4 +1,3 @@
-use domain::defaults::ReceptionSecrets;
 use domain::*;
 use testkit::db_test;
 
@@ -13,10 +12,7 @@ async fn open(url: &str) -> Store {
 
 async fn new_org(store: &Store, slug: &str) -> OrgId {
     let domain = SipDomain::parse(&format!("pbx.{slug}.test")).unwrap();
-    let secrets = ReceptionSecrets {
-        a1_hash: A1Hash::compute(&ExtensionNumber::parse("100").unwrap(), &domain, "pw"),
-        voicemail_pin: VoicemailPin::parse("1234").unwrap(),
-    };
+    let secrets = testkit::fixtures::reception_secrets(&domain, "pw");
     let new = NewOrg {
         slug: OrgSlug::parse(slug).unwrap(),
         name: CompanyName::parse(slug).unwrap(),
