@@ -24,7 +24,7 @@ mod common;
 mod phones;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -95,6 +95,8 @@ struct Run {
     littlepbx_cpu: Option<f64>,
     /// Registrations FreeSWITCH holds afterwards (`show registrations`).
     registered: u64,
+    /// FreeSWITCH's requests to the phones (voicemail-lamp NOTIFYs) the phones answered.
+    requests_answered: u64,
 }
 
 /// CPU seconds (user + system) a process used so far.
@@ -201,6 +203,53 @@ struct Bench {
     /// The static directory file (the users as LittlePBX answers them).
     directory: String,
     phones: Arc<Vec<Phone>>,
+    /// Where FreeSWITCH's temp and log directories live (`LPBX_STORM_FS_SCRATCH`).
+    fs_scratch: FsScratch,
+}
+
+/// Where FreeSWITCH writes its scratch files. For every lookup, mod_xml_curl writes the answer to a
+/// file in the temp directory (`-temp`), and `switch_xml_parse_file` copies it to two more files
+/// in the log directory (`-log`) while it holds one lock shared by every lookup. On ext4 this
+/// create-and-delete cycle costs FreeSWITCH measurable CPU and makes lookups queue for that lock.
+/// Static XML is read once at start-up, so only the LittlePBX setup pays for it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum FsScratch {
+    /// fs-run's default: `<state>/tmp` and `<state>/log`, on the disk of the benchmark's files.
+    Disk,
+    /// `<state>/tmp` and `<state>/log` are links to directories in /dev/shm (tmpfs).
+    Tmpfs,
+}
+
+impl FsScratch {
+    /// tmpfs, the recommended set-up (docs/registration-storm.md), unless
+    /// `LPBX_STORM_FS_SCRATCH=disk`.
+    fn from_env() -> Self {
+        match std::env::var("LPBX_STORM_FS_SCRATCH").as_deref() {
+            Ok("disk") => Self::Disk,
+            _ => Self::Tmpfs,
+        }
+    }
+
+    /// Puts FreeSWITCH's temp and log directories where `self` says, before it starts.
+    fn place(self, fs: &FreeSwitch) {
+        std::fs::create_dir_all(&fs.state).unwrap();
+        for name in ["tmp", "log"] {
+            let dir = fs.state.join(name);
+            let _ = std::fs::remove_file(&dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            match self {
+                Self::Disk => std::fs::create_dir_all(&dir).unwrap(),
+                Self::Tmpfs => {
+                    let shm = Path::new("/dev/shm")
+                        .join(format!("lpbx-storm-{}", std::process::id()))
+                        .join(name);
+                    let _ = std::fs::remove_dir_all(&shm);
+                    std::fs::create_dir_all(&shm).unwrap();
+                    std::os::unix::fs::symlink(&shm, &dir).unwrap();
+                }
+            }
+        }
+    }
 }
 
 impl Bench {
@@ -218,6 +267,7 @@ impl Bench {
             _ => &self.fs,
         };
         let _ = std::fs::remove_dir_all(fs.state.join("db"));
+        self.fs_scratch.place(fs);
         select_setup(fs, setup, &self.directory);
         fs.start().expect("FreeSWITCH starts");
         std::thread::sleep(Duration::from_secs(2));
@@ -231,6 +281,7 @@ impl Bench {
             ok: outcome.ok,
             failed: outcome.failed,
             retransmissions: outcome.retransmissions,
+            requests_answered: outcome.requests_answered,
             achieved_rate: outcome.ok as f64 / seconds,
             p50_ms: outcome.percentile_ms(0.50),
             p95_ms: outcome.percentile_ms(0.95),
@@ -247,7 +298,7 @@ impl Bench {
 
 fn row(run: &Run) -> String {
     format!(
-        "{:>6} / {:<6} {:>7} {:>8.0}/s {:>7.0} {:>7.0} {:>5.0}%{}  held {}",
+        "{:>6} / {:<6} {:>7} {:>8.0}/s {:>7.0} {:>7.0} {:>5.0}%{}  held {}, NOTIFYs answered {}",
         run.ok,
         run.failed,
         run.retransmissions,
@@ -258,7 +309,8 @@ fn row(run: &Run) -> String {
         run.littlepbx_cpu
             .map(|c| format!(" ({c:.0}%)"))
             .unwrap_or_default(),
-        run.registered
+        run.registered,
+        run.requests_answered
     )
 }
 
@@ -305,7 +357,7 @@ async fn main() {
     };
 
     println!("Registration storm: {users} users of {orgs} orgs registering from empty (REGISTER, 401, REGISTER with digest, 200), UDP on loopback");
-    println!("columns: ok / failed, retransmissions, achieved rate, p50 and p95 ms (first REGISTER to 200), FreeSWITCH CPU (LittlePBX's own CPU), registrations FreeSWITCH holds afterwards");
+    println!("columns: ok / failed, retransmissions, achieved rate, p50 and p95 ms (first REGISTER to 200), FreeSWITCH CPU (LittlePBX's own CPU), registrations FreeSWITCH holds afterwards, FreeSWITCH's requests (MWI NOTIFYs) the phones answered 200");
     let phones = (0..extensions)
         .flat_map(|n| (0..orgs).map(move |i| (n, i)))
         .map(|(n, i)| {
@@ -324,7 +376,14 @@ async fn main() {
         ports,
         directory,
         phones: Arc::new(phones),
+        fs_scratch: FsScratch::from_env(),
     };
+    println!(
+        "FreeSWITCH's temp and log directories (mod_xml_curl's answer files): {:?}",
+        bench.fs_scratch
+    );
+    let repeat = env_usize("LPBX_STORM_REPEAT", 1).max(1);
+    let compare = std::env::var("LPBX_STORM_COMPARE").unwrap_or_default();
     if compare_fs_db {
         println!("comparing FreeSWITCH's database in SQLite files with it on MariaDB; both ask LittlePBX for the users");
         for rate in rates {
@@ -345,17 +404,86 @@ async fn main() {
         }
         return;
     }
+    if compare == "fs-scratch" {
+        println!("comparing FreeSWITCH's temp and log directories on disk with them on tmpfs; both ask LittlePBX for the users");
+        let mut summary = FailureFree::default();
+        for rate in rates {
+            for _ in 0..repeat {
+                bench.fs_scratch = FsScratch::Disk;
+                let disk = bench.storm(Setup::LittlePbx, rate).await;
+                bench.fs_scratch = FsScratch::Tmpfs;
+                let tmpfs = bench.storm(Setup::LittlePbx, rate).await;
+                println!("{rate:>4}/s scratch on disk:  {}", row(&disk));
+                println!("{rate:>4}/s scratch on tmpfs: {}", row(&tmpfs));
+                summary.add(rate, &disk, &tmpfs, users);
+            }
+        }
+        summary.print("on disk", "on tmpfs");
+        bench.fs.stop();
+        return;
+    }
+    let mut summary = FailureFree::default();
     for rate in rates {
-        let ours = bench.storm(Setup::LittlePbx, rate).await;
-        let baseline = bench.storm(Setup::StaticXml, rate).await;
-        println!("{rate:>4}/s static XML: {}", row(&baseline));
-        println!("{rate:>4}/s LittlePBX:  {}", row(&ours));
+        for _ in 0..repeat {
+            let ours = bench.storm(Setup::LittlePbx, rate).await;
+            let baseline = bench.storm(Setup::StaticXml, rate).await;
+            println!("{rate:>4}/s static XML: {}", row(&baseline));
+            println!("{rate:>4}/s LittlePBX:  {}", row(&ours));
+            println!(
+                "{rate:>4}/s ratio LittlePBX/static: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
+                ours.ok as f64 / baseline.ok.max(1) as f64,
+                ours.achieved_rate / baseline.achieved_rate.max(f64::MIN_POSITIVE),
+                ours.p95_ms / baseline.p95_ms
+            );
+            summary.add(rate, &baseline, &ours, users);
+        }
+    }
+    summary.print("static XML", "LittlePBX");
+    bench.fs.stop();
+}
+
+/// The highest rate each of two setups carried without failing: every registration succeeded and
+/// retransmissions stayed under 10% of the registrations (no retransmission storm), in every run at that rate and below.
+#[derive(Default)]
+struct FailureFree {
+    /// Per run, in the order run: the rate, and whether each setup's run was clean.
+    runs: Vec<(usize, [bool; 2])>,
+}
+
+impl FailureFree {
+    fn clean(run: &Run, users: usize) -> bool {
+        run.failed == 0 && run.ok as usize == users && run.retransmissions * 10 < users as u64
+    }
+
+    fn add(&mut self, rate: usize, first: &Run, second: &Run, users: usize) {
+        self.runs.push((
+            rate,
+            [Self::clean(first, users), Self::clean(second, users)],
+        ));
+    }
+
+    /// The highest rate below which setup `which` never failed (0 if its lowest rate failed).
+    fn rate(&self, which: usize) -> usize {
+        let first_failure = self
+            .runs
+            .iter()
+            .filter(|(_, clean)| !clean[which])
+            .map(|(rate, _)| *rate)
+            .min()
+            .unwrap_or(usize::MAX);
+        self.runs
+            .iter()
+            .map(|(rate, _)| *rate)
+            .filter(|rate| *rate < first_failure)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn print(&self, first: &str, second: &str) {
+        let (a, b) = (self.rate(0), self.rate(1));
         println!(
-            "{rate:>4}/s ratio LittlePBX/static: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
-            ours.ok as f64 / baseline.ok.max(1) as f64,
-            ours.achieved_rate / baseline.achieved_rate.max(f64::MIN_POSITIVE),
-            ours.p95_ms / baseline.p95_ms
+            "failure-free rate (no failure, retransmissions under 10%): {first} {a}/s, {second} {b}/s, ratio {:.2}",
+            b as f64 / a.max(1) as f64
         );
     }
-    bench.fs.stop();
 }

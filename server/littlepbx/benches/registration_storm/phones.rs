@@ -49,6 +49,8 @@ pub struct Outcome {
     pub ok: u64,
     pub failed: u64,
     pub retransmissions: u64,
+    /// Requests FreeSWITCH sent the phones (NOTIFY, OPTIONS), each answered 200.
+    pub requests_answered: u64,
     /// First REGISTER to 200 of every successful registration, sorted.
     pub latencies: Vec<Duration>,
     pub elapsed: Duration,
@@ -112,12 +114,19 @@ pub async fn storm(phones: Arc<Vec<Phone>>, target: SocketAddr, rate: f64) -> Ou
         // Answers that arrive within one tick (bounded, so starts and retransmissions keep
         // their pace however busy the socket is).
         let tick_end = Instant::now() + tick;
-        while let Ok(Ok((len, _))) = tokio::time::timeout(
+        while let Ok(Ok((len, from))) = tokio::time::timeout(
             tick_end.saturating_duration_since(Instant::now()),
             socket.recv_from(&mut buffer),
         )
         .await
         {
+            // FreeSWITCH's own requests (the voicemail lamp's NOTIFY after a registration,
+            // OPTIONS): a phone answers them, or FreeSWITCH retransmits them for 32 s.
+            if let Some(ok) = ok_to_request(&buffer[..len]) {
+                let _ = socket.send_to(&ok, from).await;
+                outcome.requests_answered += 1;
+                continue;
+            }
             let Some(answer) = Answer::parse(&buffer[..len]) else {
                 continue;
             };
@@ -182,6 +191,37 @@ pub async fn storm(phones: Arc<Vec<Phone>>, target: SocketAddr, rate: f64) -> Ou
     outcome.elapsed = started.elapsed();
     outcome.latencies.sort();
     outcome
+}
+
+/// A phone's `200 OK` to a request FreeSWITCH sent it; `None` for anything that is not a request.
+fn ok_to_request(bytes: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut lines = text.split("\r\n");
+    let request_line = lines.next()?;
+    if request_line.starts_with("SIP/2.0 ") || !request_line.ends_with(" SIP/2.0") {
+        return None;
+    }
+    let mut answer = String::from("SIP/2.0 200 OK\r\n");
+    for line in lines.take_while(|l| !l.is_empty()) {
+        let name = line.split_once(':')?.0.trim().to_ascii_lowercase();
+        match name.as_str() {
+            "via" | "v" | "from" | "f" | "call-id" | "i" | "cseq" => {
+                answer.push_str(line);
+                answer.push_str("\r\n");
+            }
+            "to" | "t" if !line.contains(";tag=") => {
+                answer.push_str(line);
+                answer.push_str(";tag=phone\r\n");
+            }
+            "to" | "t" => {
+                answer.push_str(line);
+                answer.push_str("\r\n");
+            }
+            _ => {}
+        }
+    }
+    answer.push_str("Content-Length: 0\r\n\r\n");
+    Some(answer.into_bytes())
 }
 
 /// The digest challenge of a 401.
