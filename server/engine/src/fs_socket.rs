@@ -223,6 +223,7 @@ async fn refresh_on_connect(client: ReconnectingClient, external_profile: String
                     Err(err) => tracing::warn!(command, error = %err, "FreeSWITCH connected"),
                 }
             }
+            crate::scratch_dirs::check(&client).await;
         }
         if state.changed().await.is_err() {
             return;

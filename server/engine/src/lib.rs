@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod lockout;
 pub mod mail;
 pub mod phonebook;
+pub mod scratch_dirs;
 pub mod secrets;
 pub mod services;
 pub mod sip_guard;

@@ -32,6 +32,18 @@ pub fn on_connect_commands(external_profile: &str) -> [String; 2] {
     ]
 }
 
+/// FreeSWITCH's directories that every XML lookup writes to: mod_xml_curl writes each answer
+/// to a file in `temp_dir`, and `switch_xml_parse_file` copies it to two more files in `log_dir`
+/// while holding one lock that every lookup shares (switch_xml.c, 1.10.12). On a disk file
+/// system that create-and-delete cycle costs FreeSWITCH CPU and makes lookups queue for the lock
+/// in a registration storm (docs/registration-storm.md); on tmpfs it is a memory copy.
+pub const SCRATCH_DIR_VARIABLES: [&str; 2] = ["temp_dir", "log_dir"];
+
+/// The command that reads one of FreeSWITCH's global variables (`hostname`, `temp_dir`...).
+pub fn global_variable_command(name: &str) -> String {
+    format!("global_getvar {name}")
+}
+
 /// The gateway a `sofia profile P killgw|startgw NAME` command names.
 pub fn gateway_in_command(command: &str) -> Option<&str> {
     let mut words = command.split_whitespace();

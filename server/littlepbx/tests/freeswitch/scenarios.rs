@@ -30,6 +30,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
     let sqlite = [
         scenario!(registration_of_the_same_number_in_two_orgs),
         scenario!(wrong_password_and_foreign_domain_are_refused),
+        scenario!(littlepbx_says_whether_freeswitchs_scratch_directories_are_on_tmpfs),
         scenario!(a_call_inside_each_org_reaches_that_orgs_phone),
         scenario!(no_answer_goes_to_the_orgs_voicemail),
         scenario!(do_not_disturb_goes_straight_to_voicemail),
@@ -187,6 +188,72 @@ async fn registration_of_the_same_number_in_two_orgs(env: Arc<Env>) -> anyhow::R
         );
     }
     Ok(())
+}
+
+/// On connecting, LittlePBX asks FreeSWITCH for its `temp_dir` and `log_dir` and logs whether
+/// each is on tmpfs (every lookup writes files there). What the file system really is comes from
+/// `df`, not from LittlePBX's own check.
+async fn littlepbx_says_whether_freeswitchs_scratch_directories_are_on_tmpfs(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let log = lock_pbx(&env)?[0].log.clone();
+    for (variable, dir) in [("temp_dir", "tmp"), ("log_dir", "log")] {
+        let dir = env.fs.state.join(dir);
+        let df = crate::fixture::run(
+            std::process::Command::new("df")
+                .arg("--output=fstype")
+                .arg(&dir),
+        )?;
+        let on_tmpfs = df.lines().nth(1).map(str::trim) == Some("tmpfs");
+        let dir = dir.display().to_string();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let line = loop {
+            let text = without_colours(&std::fs::read_to_string(&log)?);
+            let found = text
+                .lines()
+                .find(|l| l.contains(&format!("variable=\"{variable}\"")) && l.contains(&dir))
+                .map(str::to_owned);
+            match found {
+                Some(line) => break line,
+                None if Instant::now() > deadline => {
+                    anyhow::bail!("no line about FreeSWITCH's {variable} {dir} in LittlePBX's log")
+                }
+                None => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        };
+        if on_tmpfs {
+            ensure!(
+                line.contains("is on tmpfs") && !line.contains("WARN"),
+                "{line}"
+            );
+        } else {
+            ensure!(
+                line.contains("WARN")
+                    && line.contains("is not on tmpfs")
+                    && line.contains("-temp and -log"),
+                "{df}\n{line}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The log's text without its terminal colour codes (`ESC [ ... m`).
+fn without_colours(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 async fn wrong_password_and_foreign_domain_are_refused(env: Arc<Env>) -> anyhow::Result<()> {
