@@ -391,12 +391,7 @@ async fn main() {
             let sqlite = bench.storm(Setup::LittlePbx, rate).await;
             println!("{rate:>4}/s FS db SQLite:  {}", row(&sqlite));
             println!("{rate:>4}/s FS db MariaDB: {}", row(&mariadb));
-            println!(
-                "{rate:>4}/s ratio MariaDB/SQLite: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
-                mariadb.ok as f64 / sqlite.ok.max(1) as f64,
-                mariadb.achieved_rate / sqlite.achieved_rate.max(f64::MIN_POSITIVE),
-                mariadb.p95_ms / sqlite.p95_ms
-            );
+            println!("{}", ratios(rate, "MariaDB/SQLite", &mariadb, &sqlite));
         }
         bench.fs.stop();
         if let Some(other) = &bench.fs_on_mariadb {
@@ -429,17 +424,22 @@ async fn main() {
             let baseline = bench.storm(Setup::StaticXml, rate).await;
             println!("{rate:>4}/s static XML: {}", row(&baseline));
             println!("{rate:>4}/s LittlePBX:  {}", row(&ours));
-            println!(
-                "{rate:>4}/s ratio LittlePBX/static: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
-                ours.ok as f64 / baseline.ok.max(1) as f64,
-                ours.achieved_rate / baseline.achieved_rate.max(f64::MIN_POSITIVE),
-                ours.p95_ms / baseline.p95_ms
-            );
+            println!("{}", ratios(rate, "LittlePBX/static", &ours, &baseline));
             summary.add(rate, &baseline, &ours, users);
         }
     }
     summary.print("static XML", "LittlePBX");
     bench.fs.stop();
+}
+
+/// One rate's ratios of a setup to its baseline.
+fn ratios(rate: usize, label: &str, ours: &Run, baseline: &Run) -> String {
+    format!(
+        "{rate:>4}/s ratio {label}: ok {:.2}, achieved rate {:.2}, p95 {:.2}",
+        ours.ok as f64 / baseline.ok.max(1) as f64,
+        ours.achieved_rate / baseline.achieved_rate.max(f64::MIN_POSITIVE),
+        ours.p95_ms / baseline.p95_ms
+    )
 }
 
 /// The highest rate each of two setups carried without failing: every registration succeeded and
