@@ -77,6 +77,11 @@ SWITCH_CONF=autoload_configs/switch.conf.xml
 # (No "--" in it: XML comments must not hold two dashes.)
 FS_DB_MARK='<!-- LittlePBX: FreeSWITCH database (fs-install.sh fs-db) -->'
 FS_DB_MARK_RE='<!-- LittlePBX: FreeSWITCH database (fs-install\.sh fs-db) -->'
+# freeswitch.xml gets a `channels` section (sofia's nightmare transfers ask it; see
+# sip_profiles/internal.xml): three lines, each ending in this marker.
+CHANNELS_MARK='<!-- LittlePBX: channels section (fs-install.sh) -->'
+CHANNELS_MARK_RE='<!-- LittlePBX: channels section (fs-install\.sh) -->'
+MAIN_CONF=freeswitch.xml
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 die() { echo "fs-install: $*" >&2; exit 1; }
@@ -269,6 +274,13 @@ switch_conf_with() {
   sed -e "/$FS_DB_MARK_RE/d" -e "/^[[:space:]]*<settings>[[:space:]]*\$/a\\
 $line" "$f"
 }
+# freeswitch.xml with LittlePBX's channels section just before </document>.
+main_conf_with_channels() {
+  sed -e "/$CHANNELS_MARK_RE/d" -e "/^[[:space:]]*<\/document>/i\\
+  <section name=\"channels\" description=\"LittlePBX\"> $CHANNELS_MARK\\
+    <X-PRE-PROCESS cmd=\"include\" data=\"channels/*.xml\"/> $CHANNELS_MARK\\
+  </section> $CHANNELS_MARK" "$conf/$MAIN_CONF"
+}
 # Lines of switch.conf.xml setting core-db-dsn, outside one-line comments (the vanilla file holds
 # commented examples).
 active_core_db_lines() {
@@ -325,7 +337,8 @@ if [ "$check" = yes ]; then
   # The settings that close holes between orgs, and those registration storms need; each must
   # be there exactly as shipped.
   for required in \
-    'sip_profiles/internal.xml|<param name="disable-transfer" value="true"/>' \
+    'sip_profiles/internal.xml|<param name="channel-xml-fetch-on-nightmare-transfer" value="true"/>' \
+    'autoload_configs/xml_curl.conf.xml|bindings="directory|dialplan|configuration|chatplan|channels"' \
     'sip_profiles/internal.xml|<param name="auth-calls" value="true"/>' \
     'sip_profiles/external.xml|<param name="disable-transfer" value="true"/>' \
     'sip_profiles/external.xml|<param name="auth-calls-acl-only" value="true"/>' \
@@ -397,6 +410,10 @@ if [ "$check" = yes ]; then
         problem "--fs-db is $(dsn_target "$fs_db"), installed: $(dsn_target "$installed_dsn")"
       fi
     fi
+  fi
+  if [ "$(grep -cF -- "$CHANNELS_MARK" "$conf/$MAIN_CONF")" != 3 ] ||
+    ! grep -qF -- "data=\"channels/*.xml\"/> $CHANNELS_MARK" "$conf/$MAIN_CONF"; then
+    problem "$MAIN_CONF lacks LittlePBX's channels section (sofia's nightmare transfers would call the Refer-To URI)"
   fi
   for include in 'autoload_configs/\*.xml' 'dialplan/\*.xml' 'chatplan/\*.xml' 'directory/\*.xml'; do
     grep -q "data=\"$include\"" "$conf/freeswitch.xml" ||
@@ -616,6 +633,12 @@ elif [ -n "$fs_db" ]; then
   die "--fs-db: $conf/$SWITCH_CONF does not exist"
 fi
 
+main_conf_with_channels >"$stage/$MAIN_CONF"
+if [ "$(grep -cF -- "$CHANNELS_MARK" "$stage/$MAIN_CONF")" != 3 ]; then
+  die "$MAIN_CONF needs a </document> line of its own to put the channels section before"
+fi
+if have_validator; then xml_ok "$stage/$MAIN_CONF" || die "$MAIN_CONF would not be well-formed XML"; fi
+
 # The vanilla files to move away, and their place in the backup.
 mapfile -d '' -t HOLES < <(foreign_files)
 for rel in "${HOLES[@]}"; do
@@ -708,6 +731,17 @@ if [ -n "$fs_db" ]; then
   if [ -n "$fs_group" ] && [ "$(id -u)" = 0 ]; then chgrp "$fs_group" "$switch"; fi
   chmod o-rwx "$switch"
 fi
+
+# freeswitch.xml: edited in place like switch.conf.xml, the original kept once.
+main=$conf/$MAIN_CONF
+if ! cmp -s "$stage/$MAIN_CONF" "$main"; then
+  [ -e "$main.littlepbx-orig" ] || cp -p "$main" "$main.littlepbx-orig"
+  cp -p "$main" "$main.littlepbx-new"
+  cat "$stage/$MAIN_CONF" >"$main.littlepbx-new"
+  mv -f "$main.littlepbx-new" "$main"
+  changed=$((changed + 1))
+fi
+STATE_LINES["edited $MAIN_CONF"]=1
 
 printf '%s\n' "${!STATE_LINES[@]}" | sort >"$conf/$STATE.new"
 mv -f "$conf/$STATE.new" "$conf/$STATE"

@@ -18,6 +18,7 @@ STATE=$BACKUP/state
 MARKER='<!-- LittlePBX: installed by scripts/fs-install.sh'
 # The line fs-install.sh --fs-db adds to FreeSWITCH's switch.conf.xml ends with this (a regex here).
 FS_DB_MARK_RE='<!-- LittlePBX: FreeSWITCH database (fs-install\.sh fs-db) -->'
+CHANNELS_MARK_RE='<!-- LittlePBX: channels section (fs-install\.sh) -->'
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; }
 die() { echo "fs-remove: $*" >&2; exit 1; }
@@ -89,7 +90,7 @@ for rel in "${edited[@]}"; do
     if [ -e "$orig" ]; then mv "$orig" "$dest"; fi
     continue
   fi
-  sed "/$FS_DB_MARK_RE/d" "$dest" >"$stripped"
+  sed -e "/$FS_DB_MARK_RE/d" -e "/$CHANNELS_MARK_RE/d" "$dest" >"$stripped"
   if [ -f "$orig" ] && cmp -s "$stripped" "$orig"; then
     mv -f "$orig" "$dest"
   else

@@ -6,7 +6,7 @@ use crate::lookup::Lookup;
 use crate::request::{Request, Section};
 use crate::settings::Settings;
 use crate::xml::{Unwritable, NOT_FOUND};
-use crate::{chatplan, config, dialplan, directory};
+use crate::{channels, chatplan, config, dialplan, directory};
 
 /// Decisions the server makes outside this crate.
 pub trait Policy {
@@ -84,6 +84,8 @@ pub enum Reason {
     /// `local_stream.conf`; `omitted_orgs` > 0 means orgs were left out to stay under the size
     /// limit (they play silence or the default; log as error).
     LocalStream { streams: usize, omitted_orgs: usize },
+    /// A `channels` answer that makes sofia's transfer fail; the text says what it was.
+    TransferRefused(&'static str),
     /// A value could not be written safely; the answer fell back to a refusal.
     Unwritable(Unwritable),
 }
@@ -94,7 +96,10 @@ impl Reason {
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            Reason::DomainWithoutUser(_) | Reason::DialplanRefused(_) | Reason::ChatplanRefused(_)
+            Reason::DomainWithoutUser(_)
+                | Reason::DialplanRefused(_)
+                | Reason::ChatplanRefused(_)
+                | Reason::TransferRefused(_)
         )
     }
 }
@@ -106,6 +111,7 @@ impl fmt::Display for Reason {
             Reason::User => f.write_str("user"),
             Reason::DomainWithoutUser(why) => write!(f, "domain without user: {why}"),
             Reason::Domain => f.write_str("domain"),
+            Reason::TransferRefused(why) => write!(f, "transfer refused: {why}"),
             Reason::Gateways {
                 gateways,
                 omitted_orgs,
@@ -207,6 +213,7 @@ pub fn answer(
         Section::Directory => directory::answer(req, lookup, settings, policy),
         Section::Dialplan => dialplan::answer(req, lookup, settings),
         Section::Chatplan => chatplan::answer(req, lookup),
+        Section::Channels => channels::answer(req),
         Section::Configuration => config::answer(req, lookup, settings),
         Section::Other => Answer::not_found("section not served"),
     };

@@ -126,6 +126,7 @@ fn prelude(org: &OrgView, settings: &Settings) -> Vec<Act> {
     vec![
         act("unset", names::UNROUTED_GUARD),
         act("export", "sip_copy_custom_headers=false"),
+        act("export", names::DENY_ATTENDED_TRANSFER),
         act("export", format!("{}={slug}", names::ORG_MARKER)),
         act("limit", format!("hash {} {slug} -1", names::CALLS_REALM)),
         act(
@@ -147,6 +148,11 @@ fn org_context(req: &Request<'_>, org: &OrgView, settings: &Settings) -> Plan {
     let Some(dest) = req.hunt_destination_number() else {
         return Plan::refuse(UNALLOCATED, "no destination");
     };
+    if let Some(refer_to) = req.variable(names::REFER_TO_VARIABLE) {
+        if refer_to_host(refer_to).as_deref() != Some(org.domain().as_str()) {
+            return Plan::refuse(REJECTED, "transfer to an address outside the org");
+        }
+    }
     let mut actions = prelude(org, settings);
     let caller = calling_extension(req, org);
     if let Some(ext) = org.extension(dest) {
@@ -166,6 +172,24 @@ fn org_context(req: &Request<'_>, org: &OrgView, settings: &Settings) -> Plan {
         return outbound(actions, org, dest, caller, false);
     }
     Plan::refuse(UNALLOCATED, "unknown number")
+}
+
+/// The host of a Refer-To (`"Name" <sip:103@pbx.acme.example;transport=udp>` or a bare URI),
+/// lower-cased; `None` when it is not a SIP URI with a user and a host. A phone blind-transfers
+/// to its own org's domain (the domain it registers to); sofia transfers the user part only, so
+/// any other host (another org's domain, an address) would be silently taken for this org's.
+fn refer_to_host(refer_to: &str) -> Option<String> {
+    let uri = match refer_to.find('<') {
+        Some(open) => &refer_to[open + 1..refer_to[open..].find('>')? + open],
+        None => refer_to.trim(),
+    };
+    let lower = uri.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("sip:")
+        .or_else(|| lower.strip_prefix("sips:"))?;
+    let (user, after) = rest.split_once('@')?;
+    let host = after.split([':', ';', '?', '>']).next()?;
+    (!user.is_empty() && !host.is_empty()).then(|| host.to_owned())
 }
 
 /// The feature codes, all inside the org: the domain and the caller's box are hard-coded.
@@ -489,6 +513,23 @@ mod tests {
         );
         for bad in ["1001", "+0155501", "gw+acme.in", "+1555${x}", ""] {
             assert_eq!(normalize_did(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn refer_to_hosts() {
+        let host = |r: &str| refer_to_host(r);
+        assert_eq!(host("<sip:103@pbx.acme.localhost>").as_deref(), Some("pbx.acme.localhost"));
+        assert_eq!(
+            host("\"Reception\" <sip:103@PBX.Acme.localhost:5060;transport=udp>").as_deref(),
+            Some("pbx.acme.localhost")
+        );
+        assert_eq!(host("sips:+4930123@pbx.acme.localhost;user=phone").as_deref(), Some("pbx.acme.localhost"));
+        assert_eq!(host("<sip:103@pbx.acme.localhost?Foo=bar>").as_deref(), Some("pbx.acme.localhost"));
+        assert_eq!(host("<sip:101@pbx.globex.localhost>").as_deref(), Some("pbx.globex.localhost"));
+        assert_eq!(host("<sip:+88212345@127.0.0.1:5099>").as_deref(), Some("127.0.0.1"));
+        for bad in ["<sip:pbx.acme.localhost>", "<tel:+4930123>", "<sip:@pbx.acme.localhost>", "", "<sip:103@>", "<sip:103@pbx.acme.localhost"] {
+            assert_eq!(host(bad), None, "{bad}");
         }
     }
 

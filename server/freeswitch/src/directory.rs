@@ -285,6 +285,10 @@ fn write_domain_head(doc: &mut Doc, org: &OrgView, settings: &Settings) -> Resul
     doc.close()?;
     doc.open("variables", &[])?;
     variable(doc, "user_context", &org.context)?;
+    // sofia sets it on a phone's own calls (from the realm); `user/` calls to the phone get it
+    // here, so that the dialplan's guard admits the phone's leg into its org context when a
+    // REFER blind-transfers it.
+    variable(doc, "domain_name", org.domain().as_str())?;
     variable(doc, names::ORG_MARKER, org.slug().as_str())?;
     variable(
         doc,

@@ -17,6 +17,7 @@
 //! | `directory` | users (`sip_auth` checks, digest verification), gateways, carrier ACL |
 //! | `dialplan` | `org_<slug>`, `org_<slug>_inbound`, `public` |
 //! | `chatplan` | SIP MESSAGE inside one org |
+//! | `channels` | sofia's nightmare transfers: always refused |
 //! | `config` | `local_stream.conf` |
 //! | [`sync`] | event-socket commands after an Apply, a trunk change, a suspension, a deletion |
 //! | [`names`] | every FreeSWITCH object name (contexts, gateways, streams, rooms, markers) |
@@ -38,6 +39,7 @@
 //! | directory, carrier ACL domain, no action, `user=<slug>.in.<n>` | the pseudo-user, variables `user_context=public`, `lpbx_trunk_org=<slug>`; never for `sip_auth` |
 //! | dialplan | see below; an unusable context is answered with a hang-up, never "not found" |
 //! | chatplan | deliver within the sender's org, else drop; always with `final_delivery=true` |
+//! | channels (`purpose=nightmare_xfer`) | `absolute-dial-string` `error/CALL_REJECTED`: nothing is called |
 //! | configuration `local_stream.conf` | the default stream and `<slug>_moh/8000`, `/16000` per org with music |
 //! | anything else | not found |
 //!
@@ -107,7 +109,7 @@
 //!
 //! # FreeSWITCH modules the answers need (for xml-templates)
 //!
-//! mod_xml_curl (bindings `directory|dialplan|configuration|chatplan`), mod_sofia,
+//! mod_xml_curl (bindings `directory|dialplan|configuration|chatplan|channels`), mod_sofia,
 //! mod_dialplan_xml, mod_dptools (`set`, `export`, `bridge`, `transfer`, `hangup`, `answer`,
 //! `echo`, `limit`), mod_hash (the `hash` limit backend), mod_voicemail, mod_conference,
 //! mod_local_stream, mod_sndfile (WAV music), mod_sms (chatplan, `send`, `stop`),
@@ -124,6 +126,7 @@
 
 pub mod answer;
 pub mod cdr;
+mod channels;
 mod chatplan;
 mod config;
 mod dialplan;

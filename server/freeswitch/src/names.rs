@@ -26,6 +26,11 @@ pub const EXTENSION_MARKER: &str = "lpbx_ext";
 /// to refuse it; so the guard is still there and hangs the call up before it reaches anything.
 pub const UNROUTED_GUARD: &str = "execute_on_answer_lpbx_unrouted";
 pub const UNROUTED_GUARD_ACTION: &str = "hangup CALL_REJECTED";
+/// sofia's veto of attended transfers (REFER with a `Replaces` it finds): set on every leg of
+/// an org's call, so that no REFER can join or take over a call, of this org or another.
+pub const DENY_ATTENDED_TRANSFER: &str = "deny_refer_requests=true";
+/// The channel variable sofia sets on a leg it blind-transfers: the REFER's whole Refer-To.
+pub const REFER_TO_VARIABLE: &str = "sip_refer_to";
 /// `limit hash <CALLS_REALM> <slug> -1` counts every call of an org.
 pub const CALLS_REALM: &str = "lpbx_calls";
 /// `limit hash <OUTBOUND_REALM> <slug> <max>` caps concurrent calls to the PSTN.

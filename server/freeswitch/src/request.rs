@@ -35,6 +35,8 @@ pub enum Section {
     Dialplan,
     Configuration,
     Chatplan,
+    /// sofia's nightmare transfers (`crate::channels`).
+    Channels,
     /// Anything else (`languages`, `phrases`...): answered "not found".
     Other,
 }
@@ -415,6 +417,7 @@ fn parse_section(value: &str) -> Section {
         "dialplan" => Section::Dialplan,
         "configuration" => Section::Configuration,
         "chatplan" => Section::Chatplan,
+        "channels" => Section::Channels,
         _ => Section::Other,
     }
 }

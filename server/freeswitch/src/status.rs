@@ -44,6 +44,14 @@ pub fn global_variable_command(name: &str) -> String {
     format!("global_getvar {name}")
 }
 
+/// The command that reads one variable of a channel, for a channel uuid a request named; `None`
+/// unless the uuid is hex digits and dashes only (it goes into an event-socket command).
+pub fn channel_variable_command(uuid: &str, variable: &str) -> Option<String> {
+    let is_uuid = (1..=64).contains(&uuid.len())
+        && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    is_uuid.then(|| format!("uuid_getvar {uuid} {variable}"))
+}
+
 /// The gateway a `sofia profile P killgw|startgw NAME` command names.
 pub fn gateway_in_command(command: &str) -> Option<&str> {
     let mut words = command.split_whitespace();
@@ -214,6 +222,17 @@ fn resolve_entity(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channel_variables_only_for_uuids() {
+        assert_eq!(
+            channel_variable_command("0a1b2c3d-1111-2222-3333-444455556666", "lpbx_org").as_deref(),
+            Some("uuid_getvar 0a1b2c3d-1111-2222-3333-444455556666 lpbx_org")
+        );
+        for bad in ["", "x; hupall", "abc def", "abc\nbgapi", &"a".repeat(65)] {
+            assert_eq!(channel_variable_command(bad, "lpbx_org"), None, "{bad}");
+        }
+    }
 
     #[test]
     fn gateway_status_is_parsed() {

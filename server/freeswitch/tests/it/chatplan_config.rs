@@ -158,3 +158,38 @@ fn local_stream_lists_the_default_and_each_org_with_music() {
         Some("silence_stream://-1")
     );
 }
+
+/// sofia's nightmare transfer (a REFER whose Replaces names no call) asks `channels` for what
+/// to call; whatever the request says, the answer is a dial string that fails.
+#[test]
+fn channels_lookups_always_get_a_failing_dial_string() {
+    let nightmare = "hostname=fs&section=channels&tag_name=&key_name=&key_value=&purpose=nightmare_xfer&profile=internal&refer-to-user=%2B88212345&refer-to-host=127.0.0.1&refer-to-params=&refer-to-headers=Replaces%3Dnosuchcall&replaces-call-id=nosuchcall&refer-from-channel-id=a&refer-for-channel-id=b";
+    let other = "hostname=fs&section=channels&tag_name=&key_name=&key_value=";
+    let hostile = "hostname=fs&section=channels&tag_name=&key_name=&key_value=&purpose=nightmare_xfer&refer-to-user=%22%2F%3E%3Cparam+name%3D%22sip-url%22+value%3D%22x&refer-to-host=pbx.acme.localhost";
+    for (body, why) in [
+        (nightmare, "transfer to a call FreeSWITCH does not know (REFER with Replaces)"),
+        (hostile, "transfer to a call FreeSWITCH does not know (REFER with Replaces)"),
+        (other, "unknown channels lookup"),
+    ] {
+        let (a, t) = ask(body);
+        assert_eq!(a.reason, Reason::TransferRefused(why), "{body}");
+        assert!(a.reason.is_refusal());
+        let section = &t.find_all("section")[0];
+        assert_eq!(section.attr("name"), Some("channels"));
+        let all_params = section.find_all("params");
+        assert_eq!(all_params.len(), 1);
+        let params = all_params[0];
+        let named: Vec<(String, String)> = params
+            .find_all("param")
+            .iter()
+            .map(|p| (p.attr("name").unwrap().to_owned(), p.attr("value").unwrap().to_owned()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("dial-prefix".to_owned(), String::new()),
+                ("absolute-dial-string".to_owned(), "error/CALL_REJECTED".to_owned())
+            ]
+        );
+    }
+}

@@ -26,8 +26,9 @@ fn org_context_rings_the_extension_of_its_own_domain() {
     let actions = t.actions();
     assert_eq!(actions[0], "unset execute_on_answer_lpbx_unrouted");
     assert_eq!(actions[1], "export sip_copy_custom_headers=false");
-    assert_eq!(actions[2], "export lpbx_org=acme");
-    assert_eq!(actions[3], "limit hash lpbx_calls acme -1");
+    assert_eq!(actions[2], "export deny_refer_requests=true");
+    assert_eq!(actions[3], "export lpbx_org=acme");
+    assert_eq!(actions[4], "limit hash lpbx_calls acme -1");
     assert!(actions.contains(&"bridge user/1001@acme.test".to_owned()));
     assert!(actions.contains(&"set call_timeout=20".to_owned()));
     assert_eq!(actions.last().unwrap(), "voicemail default acme.test 1001");
@@ -110,6 +111,45 @@ fn routing_ignores_sip_hosts() {
         hostile = with_param(&hostile, var, "globex.test");
     }
     assert_eq!(ask(&hostile).0.xml, expected.xml);
+}
+
+/// A leg sofia blind-transfers carries the REFER's Refer-To: its user is hunted in the leg's
+/// own org context like a dialled number, and any host but the org's domain is refused.
+#[test]
+fn a_blind_transfer_routes_like_a_dialled_number_and_only_to_the_orgs_domain() {
+    let dialled = dialplan("org_acme", "1002", Some("acme.test"), Some("1001"));
+    let (expected, _) = ask(&dialled);
+    for refer_to in [
+        "<sip:1002@acme.test>",
+        "\"Bob\" <sip:1002@ACME.test;transport=udp>",
+        "sip:1002@acme.test:5060",
+    ] {
+        let transferred = with_param(&dialled, "variable_sip_refer_to", refer_to);
+        let (a, _) = ask(&transferred);
+        assert_eq!(a.xml, expected.xml, "{refer_to}");
+    }
+    let outside = dialplan("org_acme", "+4930123456", Some("acme.test"), Some("1001"));
+    let (expected, t) = ask(&outside);
+    assert!(t.actions().iter().any(|a| a.starts_with("bridge ")), "{:?}", t.actions());
+    let transferred = with_param(&outside, "variable_sip_refer_to", "<sip:+4930123456@acme.test>");
+    assert_eq!(ask(&transferred).0.xml, expected.xml);
+    for refer_to in [
+        "<sip:1002@globex.test>",
+        "<sip:1002@127.0.0.1:5099>",
+        "<sip:+88212345@evil.example?Replaces=x>",
+        "<sip:acme.test>",
+        "<tel:+4930123456>",
+        "",
+    ] {
+        let transferred = with_param(&dialled, "variable_sip_refer_to", refer_to);
+        let (a, t) = ask(&transferred);
+        assert_eq!(
+            a.reason,
+            Reason::DialplanRefused("transfer to an address outside the org"),
+            "{refer_to}"
+        );
+        refused_with(&t, "CALL_REJECTED");
+    }
 }
 
 #[test]

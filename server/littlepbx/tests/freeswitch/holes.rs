@@ -238,36 +238,184 @@ pub async fn a_phone_cannot_watch_another_orgs_phones(env: Arc<Env>) -> anyhow::
     Ok(())
 }
 
-/// REFER, the "nightmare transfer" to any host included, is refused: no INVITE leaves for the
-/// Refer-To host, and the call goes on.
-pub async fn refer_is_refused_and_nothing_leaves_for_its_target(
+/// Ends every call left over by a transfer scenario (the agents are gone; FreeSWITCH would
+/// keep the legs until their media times out) so the next scenario counts calls from zero.
+fn hang_up_everything(env: &Env) -> anyhow::Result<()> {
+    env.fs.api("hupall NORMAL_CLEARING")?;
+    wait_calls(env, "acme", 0)?;
+    wait_calls(env, "globex", 0)
+}
+
+/// Whether LittlePBX's log has, within 10 s, a line with every one of `parts`.
+async fn pbx_logged(env: &Env, parts: &[&str]) -> anyhow::Result<bool> {
+    let log = crate::scenarios::lock_pbx(env)?[0].log.clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log)?;
+        let plain = crate::scenarios::without_colours(&text);
+        if plain.lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+            return Ok(true);
+        }
+        if std::time::Instant::now() > deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every REFER that leads out of the org is refused: a Replaces naming no call (sofia's
+/// "nightmare transfer", which would call the Refer-To host itself), a blind transfer to an
+/// address outside the org's domain or to another org's extension, a gateway name. No INVITE
+/// leaves for the Refer-To host, none reaches the carrier or globex's phone, and LittlePBX logs
+/// each refusal with the org.
+pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
     env: Arc<Env>,
 ) -> anyhow::Result<()> {
     let attacker_port = env.ports.agent(57);
     let attacker = sipp::uas(Ipv4Addr::LOCALHOST, attacker_port, Answer::Answer)?;
+    let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    let globex_101 = phone(&env, &env.globex, "101", Answer::Answer)?;
     let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
+    let mark = env.fs.log_mark();
     for refer_to in [
         format!(
             "<sip:+88212345@127.0.0.1:{attacker_port}?Replaces=nosuchcall%3Bto-tag%3D1%3Bfrom-tag%3D2>"
         ),
         format!("<sip:+88212345@127.0.0.1:{attacker_port}>"),
         format!("<sip:101@{}>", env.globex.domain),
+        format!("<sip:gw+globex.in@{}>", env.acme.domain),
     ] {
         let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 21), 2000);
         call.refer_to = Some(refer_to.clone());
         let outcome = sipp::call(&call, env.target())?.wait()?;
-        ended_by_caller(&outcome, &format!("the call with REFER {refer_to}"))?;
+        ensure!(answered(&outcome), "the call with REFER {refer_to}: {outcome:?}");
         ensure!(
-            outcome.refer_code.is_some_and(|c| c >= 400),
-            "REFER {refer_to} answered {:?}",
-            outcome.refer_code
+            outcome.refer_code.is_some(),
+            "REFER {refer_to} not answered: {outcome:?}"
         );
     }
+    let log = env.fs.log_since(mark);
     callee.stop()?;
     let seen = attacker.stop()?;
     ensure!(
         !seen.requests_received.iter().any(|m| m == "INVITE"),
         "an INVITE left FreeSWITCH for the Refer-To host"
     );
+    ensure!(
+        !carrier.stop()?.requests_received.iter().any(|m| m == "INVITE"),
+        "a refused transfer reached acme's carrier"
+    );
+    ensure!(
+        !globex_101.stop()?.requests_received.iter().any(|m| m == "INVITE"),
+        "globex's 101 rang for acme's transfer"
+    );
+    ensure!(
+        !log.lines().any(|l| l.contains("Nightmare transfer") && l.contains("sofia/")),
+        "sofia dialled the Refer-To URI:\n{}",
+        crate::scenarios::tail(&log, 40)
+    );
+    ensure!(
+        pbx_logged(&env, &["REFER refused", "org=\"acme\"", "nothing was called"]).await?,
+        "no log line names acme and the refused nightmare transfer"
+    );
+    ensure!(
+        pbx_logged(&env, &["transfer to an address outside the org", "org=acme"]).await?
+            || pbx_logged(&env, &["transfer to an address outside the org", "org=\"acme\""]).await?,
+        "no log line names acme and the transfer outside the org"
+    );
+    hang_up_everything(&env)?;
+    Ok(())
+}
+
+/// A blind transfer (REFER without Replaces) inside the org: to an extension it rings that
+/// extension, to an outside number it leaves through the org's own gateway with the org's
+/// caller ID, like a dialled call.
+pub async fn a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_gateway(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    let target = phone(&env, &env.acme, "101", Answer::Answer)?;
+    let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
+    let number = "+15557654321";
+    for refer_to in [
+        format!("<sip:101@{}>", env.acme.domain),
+        format!("\"Outside\" <sip:{number}@{};user=phone>", env.acme.domain),
+    ] {
+        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 22), 2000);
+        call.refer_to = Some(refer_to.clone());
+        let outcome = sipp::call(&call, env.target())?.wait()?;
+        ensure!(answered(&outcome), "the call with REFER {refer_to}: {outcome:?}");
+        ensure!(
+            outcome.refer_code == Some(202),
+            "REFER {refer_to} answered {:?}",
+            outcome.refer_code
+        );
+    }
+    callee.stop()?;
+    let rang = target.stop()?;
+    ensure!(
+        rang.requests_received.iter().filter(|m| *m == "INVITE").count() == 1,
+        "acme's 101 did not ring once for the transfer: {:?}",
+        rang.requests_received
+    );
+    let seen = carrier.stop()?;
+    let invites: Vec<&String> = seen
+        .received
+        .iter()
+        .filter(|m| m.starts_with("INVITE "))
+        .collect();
+    ensure!(
+        invites.len() == 1 && invites[0].lines().next().is_some_and(|l| l.contains("15557654321")),
+        "acme's carrier did not get the transferred call once: {invites:?}"
+    );
+    ensure!(
+        invites[0].contains("15550100100"),
+        "the transferred call does not carry acme's caller ID:\n{}",
+        invites[0]
+    );
+    hang_up_everything(&env)?;
+    Ok(())
+}
+
+/// An attended transfer (REFER with Replaces naming a call sofia finds) is refused, whether the
+/// named call is the org's own or another org's: sofia's only veto (`deny_refer_requests`) cannot
+/// tell them apart. Both named calls go on.
+pub async fn attended_transfer_is_refused_and_leaves_the_named_call_alone(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let (globex_caller, globex_callee) = call_in(&env, &env.globex, 23, 9000)?;
+    let (_, globex_call_id) = leg_of(&env, &format!("102@{}", env.globex.domain))?;
+    let target = phone(&env, &env.acme, "101", Answer::Answer)?;
+    let named_call = call_from(env.acme.account("102"), "101", caller_port(&env, 24), 9000);
+    let acme_named = sipp::call(&named_call, env.target())?;
+    wait_calls(&env, "acme", 1)?;
+    let (_, acme_call_id) = leg_of(&env, &format!("101@{}", env.acme.domain))?;
+    let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
+    let mark = env.fs.log_mark();
+    for call_id in [&acme_call_id, &globex_call_id] {
+        let replaces = call_id.replace('@', "%40");
+        let refer_to = format!(
+            "<sip:101@{}?Replaces={replaces}%3Bto-tag%3Dx%3Bfrom-tag%3Dy>",
+            env.acme.domain
+        );
+        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 25), 2000);
+        call.refer_to = Some(refer_to.clone());
+        let outcome = sipp::call(&call, env.target())?.wait()?;
+        ensure!(answered(&outcome), "the call with REFER {refer_to}: {outcome:?}");
+    }
+    let log = env.fs.log_since(mark);
+    let denied = log.matches("Denying Attended Transfer").count();
+    ensure!(
+        denied == 2,
+        "{denied} attended transfers denied, not 2:\n{}",
+        crate::scenarios::tail(&log, 40)
+    );
+    ensure!(!log.contains("PICKED_OFF"), "a leg was picked off");
+    callee.stop()?;
+    ended_by_caller(&acme_named.wait()?, "acme's named call")?;
+    ended_by_caller(&globex_caller.wait()?, "globex's call")?;
+    globex_callee.stop()?;
+    target.stop()?;
+    hang_up_everything(&env)?;
     Ok(())
 }

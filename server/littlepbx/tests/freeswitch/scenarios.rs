@@ -46,7 +46,9 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_phone_cannot_take_over_another_orgs_call_with_replaces),
         scenario!(a_phones_own_sip_headers_never_reach_the_carrier),
         scenario!(a_phone_cannot_watch_another_orgs_phones),
-        scenario!(refer_is_refused_and_nothing_leaves_for_its_target),
+        scenario!(refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target),
+        scenario!(a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_gateway),
+        scenario!(attended_transfer_is_refused_and_leaves_the_named_call_alone),
         scenario!(a_restored_version_is_what_freeswitch_answers_after_apply),
         scenario!(a_desk_phone_registers_with_the_account_of_its_file),
         // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
@@ -239,7 +241,7 @@ async fn littlepbx_says_whether_freeswitchs_scratch_directories_are_on_tmpfs(
 }
 
 /// The log's text without its terminal colour codes (`ESC [ ... m`).
-fn without_colours(text: &str) -> String {
+pub(crate) fn without_colours(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars();
     while let Some(c) = chars.next() {

@@ -792,6 +792,25 @@ fn install_locks_a_vanilla_tree_down_twice_alike_and_remove_restores_it() {
         "{raw_curl}"
     );
 
+    // freeswitch.xml gained one channels section including channels/, whose static answer
+    // makes a nightmare transfer fail when LittlePBX does not answer.
+    let main = parse_xml(&conf.join("freeswitch.xml"));
+    let channels: Vec<_> = main
+        .find_all("section")
+        .into_iter()
+        .filter(|s| s.attr("name") == Some("channels"))
+        .collect();
+    assert_eq!(channels.len(), 1);
+    let includes: Vec<_> = channels[0]
+        .find_all("X-PRE-PROCESS")
+        .iter()
+        .filter_map(|i| i.attr("data").map(str::to_owned))
+        .collect();
+    assert_eq!(includes, ["channels/*.xml"]);
+    let fallback = parse_xml(&conf.join("channels/littlepbx.xml"));
+    assert_eq!(fallback.param("absolute-dial-string"), "error/CALL_REJECTED");
+    assert_eq!(fallback.param("dial-prefix"), "");
+
     // The event socket: loopback only, the generated password, an ACL list that exists.
     let esl_conf = parse_xml(&conf.join("autoload_configs/event_socket.conf.xml"));
     assert_eq!(esl_conf.param("listen-ip"), "127.0.0.1");
@@ -983,7 +1002,8 @@ fn profiles_carry_the_security_settings() {
         ("ext-sip-ip", "203.0.113.7"),
         ("ext-rtp-ip", "203.0.113.7"),
         ("context", "default"),
-        ("disable-transfer", "true"),
+        ("disable-transfer", "false"),
+        ("channel-xml-fetch-on-nightmare-transfer", "true"),
         ("inbound-reg-in-new-thread", "true"),
     ] {
         assert_eq!(internal.param(name), value, "internal {name}");
@@ -1270,6 +1290,14 @@ fn check_finds_a_reopened_or_broken_tree() {
     for (rel, line) in [
         (
             "sip_profiles/internal.xml",
+            r#"<param name="channel-xml-fetch-on-nightmare-transfer" value="true"/>"#,
+        ),
+        (
+            "autoload_configs/xml_curl.conf.xml",
+            r#"bindings="directory|dialplan|configuration|chatplan|channels""#,
+        ),
+        (
+            "sip_profiles/external.xml",
             r#"<param name="disable-transfer" value="true"/>"#,
         ),
         (
@@ -1299,6 +1327,23 @@ fn check_finds_a_reopened_or_broken_tree() {
         assert!(text(&out).contains("lacks"), "{}", text(&out));
         std::fs::write(&path, &good).expect("write");
     }
+    ok(check(conf));
+
+    // freeswitch.xml without the channels section (sofia's nightmare transfers would call the
+    // Refer-To URI when LittlePBX does not answer) is found.
+    let main = conf.join("freeswitch.xml");
+    let good = std::fs::read_to_string(&main).expect("read");
+    let without: String = good
+        .lines()
+        .filter(|l| !l.contains("channels"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, good);
+    std::fs::write(&main, without).expect("write");
+    let out = check(conf);
+    assert!(!out.status.success(), "--check missed the channels section");
+    assert!(text(&out).contains("channels section"), "{}", text(&out));
+    std::fs::write(&main, &good).expect("write");
     ok(check(conf));
 
     // A broken file is found.

@@ -126,9 +126,38 @@ async fn xml(
     } else {
         tracing::debug!(section = ?request.section(), action = ?request.action(), purpose = ?request.purpose(), reason = %answer.reason, org = answer.org.as_deref().unwrap_or("-"), "mod_xml_curl");
     }
+    if request.section() == freeswitch::Section::Channels {
+        log_refused_transfer(&state, &request);
+    }
     let mut response = answer.xml.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     response
+}
+
+/// A `channels` lookup does not say whose call it is; the channel that sent the REFER does.
+/// Asked in the background, so the answer to FreeSWITCH is not held up.
+fn log_refused_transfer(state: &AppState, request: &freeswitch::Request<'_>) {
+    let from = request.param("refer-from-channel-id").unwrap_or("");
+    let refer_to = format!(
+        "{}@{}",
+        request.param("refer-to-user").unwrap_or("-"),
+        request.param("refer-to-host").unwrap_or("-")
+    );
+    let Some(command) = freeswitch::status::channel_variable_command(from, freeswitch::names::ORG_MARKER) else {
+        tracing::warn!(refer_to, "REFER refused: it names a call FreeSWITCH does not know (channel unknown)");
+        return;
+    };
+    let fs = state.freeswitch().clone();
+    let channel = from.to_owned();
+    tokio::spawn(async move {
+        let org = match fs.api_raw(&command).await {
+            Ok(answer) if !matches!(answer.trim(), "" | "_undef_") && !answer.starts_with("-ERR") => {
+                answer.trim().to_owned()
+            }
+            _ => "-".to_owned(),
+        };
+        tracing::warn!(org, channel, refer_to, "REFER refused: it names a call FreeSWITCH does not know; nothing was called");
+    });
 }
