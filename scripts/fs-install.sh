@@ -68,7 +68,7 @@ templates=$here/../xml-templates
 BACKUP=.littlepbx-backup
 STATE=$BACKUP/state
 MARKER='<!-- LittlePBX: installed by scripts/fs-install.sh'
-OWNED_DIRS=(directory dialplan chatplan sip_profiles)
+OWNED_DIRS=(directory dialplan chatplan channels sip_profiles)
 EXTRA_HOLES=(autoload_configs/post_load_modules.conf.xml)
 SECRET_FILES=(autoload_configs/xml_curl.conf.xml autoload_configs/json_cdr.conf.xml
   autoload_configs/event_socket.conf.xml sip_profiles/internal.xml sip_profiles/external.xml)

@@ -15,7 +15,9 @@ pub const REFUSED_DIAL_STRING: &str = "error/CALL_REJECTED";
 
 pub(crate) fn answer(req: &Request<'_>) -> Answer {
     let why = match req.param("purpose") {
-        Some("nightmare_xfer") => "transfer to a call FreeSWITCH does not know (REFER with Replaces)",
+        Some("nightmare_xfer") => {
+            "transfer to a call FreeSWITCH does not know (REFER with Replaces)"
+        }
         _ => "unknown channels lookup",
     };
     match render() {
@@ -33,7 +35,10 @@ fn render() -> Result<String, Unwritable> {
     doc.empty("param", &[("name", "dial-prefix"), ("value", "")])?;
     doc.empty(
         "param",
-        &[("name", "absolute-dial-string"), ("value", REFUSED_DIAL_STRING)],
+        &[
+            ("name", "absolute-dial-string"),
+            ("value", REFUSED_DIAL_STRING),
+        ],
     )?;
     Ok(doc.finish())
 }
@@ -50,7 +55,10 @@ mod tests {
             xml.contains(r#"<param name="absolute-dial-string" value="error/CALL_REJECTED"/>"#),
             "{xml}"
         );
-        assert!(xml.contains(r#"<param name="dial-prefix" value=""/>"#), "{xml}");
+        assert!(
+            xml.contains(r#"<param name="dial-prefix" value=""/>"#),
+            "{xml}"
+        );
         assert!(!xml.contains("sip-url"), "{xml}");
     }
 }

@@ -139,9 +139,13 @@ fn prelude(org: &OrgView, settings: &Settings) -> Vec<Act> {
     ]
 }
 
-/// The extension the call comes from: the authenticated user, if it is one of this org's.
+/// The extension the call comes from, if it is one of this org's: the authenticated user, or,
+/// for a call to a phone that the phone's partner blind-transferred (no `user_name` there), the
+/// extension LittlePBX's directory marked the phone's leg with.
 fn calling_extension<'v>(req: &Request<'_>, org: &'v OrgView) -> Option<ExtensionRef<'v>> {
-    req.variable("user_name").and_then(|u| org.extension(u))
+    req.variable("user_name")
+        .or_else(|| req.variable(names::EXTENSION_MARKER))
+        .and_then(|u| org.extension(u))
 }
 
 fn org_context(req: &Request<'_>, org: &OrgView, settings: &Settings) -> Plan {
@@ -519,16 +523,38 @@ mod tests {
     #[test]
     fn refer_to_hosts() {
         let host = |r: &str| refer_to_host(r);
-        assert_eq!(host("<sip:103@pbx.acme.localhost>").as_deref(), Some("pbx.acme.localhost"));
+        assert_eq!(
+            host("<sip:103@pbx.acme.localhost>").as_deref(),
+            Some("pbx.acme.localhost")
+        );
         assert_eq!(
             host("\"Reception\" <sip:103@PBX.Acme.localhost:5060;transport=udp>").as_deref(),
             Some("pbx.acme.localhost")
         );
-        assert_eq!(host("sips:+4930123@pbx.acme.localhost;user=phone").as_deref(), Some("pbx.acme.localhost"));
-        assert_eq!(host("<sip:103@pbx.acme.localhost?Foo=bar>").as_deref(), Some("pbx.acme.localhost"));
-        assert_eq!(host("<sip:101@pbx.globex.localhost>").as_deref(), Some("pbx.globex.localhost"));
-        assert_eq!(host("<sip:+88212345@127.0.0.1:5099>").as_deref(), Some("127.0.0.1"));
-        for bad in ["<sip:pbx.acme.localhost>", "<tel:+4930123>", "<sip:@pbx.acme.localhost>", "", "<sip:103@>", "<sip:103@pbx.acme.localhost"] {
+        assert_eq!(
+            host("sips:+4930123@pbx.acme.localhost;user=phone").as_deref(),
+            Some("pbx.acme.localhost")
+        );
+        assert_eq!(
+            host("<sip:103@pbx.acme.localhost?Foo=bar>").as_deref(),
+            Some("pbx.acme.localhost")
+        );
+        assert_eq!(
+            host("<sip:101@pbx.globex.localhost>").as_deref(),
+            Some("pbx.globex.localhost")
+        );
+        assert_eq!(
+            host("<sip:+88212345@127.0.0.1:5099>").as_deref(),
+            Some("127.0.0.1")
+        );
+        for bad in [
+            "<sip:pbx.acme.localhost>",
+            "<tel:+4930123>",
+            "<sip:@pbx.acme.localhost>",
+            "",
+            "<sip:103@>",
+            "<sip:103@pbx.acme.localhost",
+        ] {
             assert_eq!(host(bad), None, "{bad}");
         }
     }

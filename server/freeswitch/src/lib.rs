@@ -74,18 +74,24 @@
 //! [`sync::status_commands`] kills the gateways and stops the streams on suspension and
 //! rescans on reactivation.
 //!
-//! **Transfers.** Blind transfer (REFER) transfers the *other* leg with
-//! `switch_ivr_session_transfer(leg, exten, NULL, NULL)`: the context is that leg's
-//! `force_transfer_context`, else its caller-profile context. Legs of calls between phones
-//! already run in `org_<slug>` (B legs clone the caller's profile). Carrier legs run in
-//! `org_<slug>_inbound`, so that context sets `force_transfer_context=org_<slug>` on the carrier
-//! leg (not exported): a phone that transfers a caller sends it into its own org's context,
-//! while a REFER from the carrier can only move our extension's leg within the inbound
-//! context. Attended transfers bridge existing legs and need no dialplan. Every context checks
-//! that the channel's `domain_name` is the org's before routing.
+//! **Transfers** (sofia.c `sofia_handle_sip_i_refer`, 1.10.12; the phones' profile only, the
+//! carrier profile refuses REFER). Blind transfer transfers the *other* leg with
+//! `switch_ivr_session_transfer(leg, exten, NULL, NULL)`, `exten` being the Refer-To user: the
+//! context is that leg's `force_transfer_context`, else its caller-profile context. Calls
+//! between phones run in `org_<slug>` (a `user/` B leg takes the phone's `user_context`, and
+//! gets `domain_name` from our directory answer so that the guard below admits it). Carrier legs
+//! run in `org_<slug>_inbound`, so that context sets `force_transfer_context=org_<slug>` on the
+//! carrier leg (not exported). sofia puts the whole Refer-To into the leg's `sip_refer_to`; the
+//! org context refuses it unless its host is the org's domain (sofia ignores the host, so
+//! `101@<other org>` would otherwise ring this org's 101). Attended transfer (a Replaces sofia
+//! finds) has one veto, `deny_refer_requests` on any of the legs: every org context exports it,
+//! so all are refused. A Replaces sofia does not find becomes a "nightmare transfer" that would
+//! dial the Refer-To URI; the `channels` answer makes it dial `error/CALL_REJECTED` instead.
+//! Every context checks that the channel's `domain_name` is the org's before routing.
 //!
 //! **Caller identity in the dialplan.** The calling extension is the authenticated `user_name`
-//! variable, checked against the org, and is hard-coded into the answer (`*97`, caller ID),
+//! variable (or, on a phone's `user/` leg that was transferred, the `lpbx_ext` our directory set),
+//! checked against the org, and is hard-coded into the answer (`*97`, caller ID),
 //! never left as `${user_name}`. Outbound caller ID is the extension's DID or the org default,
 //! only if the org owns it; without one only emergency numbers route. Limits: `limit hash
 //! lpbx_out <slug> <max> !CALL_REJECTED` and `limit hash lpbx_cps <slug> <n>/1 !CALL_REJECTED`;

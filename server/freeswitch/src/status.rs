@@ -47,8 +47,8 @@ pub fn global_variable_command(name: &str) -> String {
 /// The command that reads one variable of a channel, for a channel uuid a request named; `None`
 /// unless the uuid is hex digits and dashes only (it goes into an event-socket command).
 pub fn channel_variable_command(uuid: &str, variable: &str) -> Option<String> {
-    let is_uuid = (1..=64).contains(&uuid.len())
-        && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let is_uuid =
+        (1..=64).contains(&uuid.len()) && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
     is_uuid.then(|| format!("uuid_getvar {uuid} {variable}"))
 }
 

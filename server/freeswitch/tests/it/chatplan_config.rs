@@ -167,8 +167,14 @@ fn channels_lookups_always_get_a_failing_dial_string() {
     let other = "hostname=fs&section=channels&tag_name=&key_name=&key_value=";
     let hostile = "hostname=fs&section=channels&tag_name=&key_name=&key_value=&purpose=nightmare_xfer&refer-to-user=%22%2F%3E%3Cparam+name%3D%22sip-url%22+value%3D%22x&refer-to-host=pbx.acme.localhost";
     for (body, why) in [
-        (nightmare, "transfer to a call FreeSWITCH does not know (REFER with Replaces)"),
-        (hostile, "transfer to a call FreeSWITCH does not know (REFER with Replaces)"),
+        (
+            nightmare,
+            "transfer to a call FreeSWITCH does not know (REFER with Replaces)",
+        ),
+        (
+            hostile,
+            "transfer to a call FreeSWITCH does not know (REFER with Replaces)",
+        ),
         (other, "unknown channels lookup"),
     ] {
         let (a, t) = ask(body);
@@ -182,13 +188,21 @@ fn channels_lookups_always_get_a_failing_dial_string() {
         let named: Vec<(String, String)> = params
             .find_all("param")
             .iter()
-            .map(|p| (p.attr("name").unwrap().to_owned(), p.attr("value").unwrap().to_owned()))
+            .map(|p| {
+                (
+                    p.attr("name").unwrap().to_owned(),
+                    p.attr("value").unwrap().to_owned(),
+                )
+            })
             .collect();
         assert_eq!(
             named,
             [
                 ("dial-prefix".to_owned(), String::new()),
-                ("absolute-dial-string".to_owned(), "error/CALL_REJECTED".to_owned())
+                (
+                    "absolute-dial-string".to_owned(),
+                    "error/CALL_REJECTED".to_owned()
+                )
             ]
         );
     }

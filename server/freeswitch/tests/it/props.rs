@@ -57,7 +57,11 @@ const NAMES: &[&str] = &[
     // Our constant guard (names::UNROUTED_GUARD), never a tenant's value.
     "execute_on_answer_lpbx_unrouted",
     "dial-string",
+    // The channels section's constant refusal.
+    "dial-prefix",
+    "absolute-dial-string",
     "user_context",
+    "domain_name",
     "lpbx_org",
     "hold_music",
     "a1-hash",

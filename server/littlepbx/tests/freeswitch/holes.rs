@@ -302,25 +302,46 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
         "an INVITE left FreeSWITCH for the Refer-To host"
     );
     ensure!(
-        !carrier.stop()?.requests_received.iter().any(|m| m == "INVITE"),
+        !carrier
+            .stop()?
+            .requests_received
+            .iter()
+            .any(|m| m == "INVITE"),
         "a refused transfer reached acme's carrier"
     );
     ensure!(
-        !globex_101.stop()?.requests_received.iter().any(|m| m == "INVITE"),
+        !globex_101
+            .stop()?
+            .requests_received
+            .iter()
+            .any(|m| m == "INVITE"),
         "globex's 101 rang for acme's transfer"
     );
     ensure!(
-        !log.lines().any(|l| l.contains("Nightmare transfer") && l.contains("sofia/")),
+        !log.lines()
+            .any(|l| l.contains("Nightmare transfer") && l.contains("sofia/")),
         "sofia dialled the Refer-To URI:\n{}",
         crate::scenarios::tail(&log, 40)
     );
     ensure!(
-        pbx_logged(&env, &["REFER refused", "org=\"acme\"", "nothing was called"]).await?,
+        pbx_logged(
+            &env,
+            &["REFER refused", "org=\"acme\"", "nothing was called"]
+        )
+        .await?,
         "no log line names acme and the refused nightmare transfer"
     );
     ensure!(
-        pbx_logged(&env, &["transfer to an address outside the org", "org=acme"]).await?
-            || pbx_logged(&env, &["transfer to an address outside the org", "org=\"acme\""]).await?,
+        pbx_logged(
+            &env,
+            &["transfer to an address outside the org", "org=acme"]
+        )
+        .await?
+            || pbx_logged(
+                &env,
+                &["transfer to an address outside the org", "org=\"acme\""]
+            )
+            .await?,
         "no log line names acme and the transfer outside the org"
     );
     hang_up_everything(&env)?;
@@ -334,17 +355,22 @@ pub async fn a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_g
     env: Arc<Env>,
 ) -> anyhow::Result<()> {
     let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
-    let target = phone(&env, &env.acme, "101", Answer::Answer)?;
-    let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
+    // 102 calls 101 and transfers 101's leg: back to 102's own phone, then outside, where it
+    // goes with 101's caller ID (the transferred party's, as if 101 had dialled).
+    let target = phone(&env, &env.acme, "102", Answer::Answer)?;
+    let callee = phone(&env, &env.acme, "101", Answer::Answer)?;
     let number = "+15557654321";
     for refer_to in [
-        format!("<sip:101@{}>", env.acme.domain),
+        format!("<sip:102@{}>", env.acme.domain),
         format!("\"Outside\" <sip:{number}@{};user=phone>", env.acme.domain),
     ] {
-        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 22), 2000);
+        let mut call = call_from(env.acme.account("102"), "101", caller_port(&env, 22), 2000);
         call.refer_to = Some(refer_to.clone());
         let outcome = sipp::call(&call, env.target())?.wait()?;
-        ensure!(answered(&outcome), "the call with REFER {refer_to}: {outcome:?}");
+        ensure!(
+            answered(&outcome),
+            "the call with REFER {refer_to}: {outcome:?}"
+        );
         ensure!(
             outcome.refer_code == Some(202),
             "REFER {refer_to} answered {:?}",
@@ -354,8 +380,12 @@ pub async fn a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_g
     callee.stop()?;
     let rang = target.stop()?;
     ensure!(
-        rang.requests_received.iter().filter(|m| *m == "INVITE").count() == 1,
-        "acme's 101 did not ring once for the transfer: {:?}",
+        rang.requests_received
+            .iter()
+            .filter(|m| *m == "INVITE")
+            .count()
+            == 1,
+        "acme's 102 did not ring once for the transfer: {:?}",
         rang.requests_received
     );
     let seen = carrier.stop()?;
@@ -365,7 +395,11 @@ pub async fn a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_g
         .filter(|m| m.starts_with("INVITE "))
         .collect();
     ensure!(
-        invites.len() == 1 && invites[0].lines().next().is_some_and(|l| l.contains("15557654321")),
+        invites.len() == 1
+            && invites[0]
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains("15557654321")),
         "acme's carrier did not get the transferred call once: {invites:?}"
     );
     ensure!(
@@ -401,7 +435,10 @@ pub async fn attended_transfer_is_refused_and_leaves_the_named_call_alone(
         let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 25), 2000);
         call.refer_to = Some(refer_to.clone());
         let outcome = sipp::call(&call, env.target())?.wait()?;
-        ensure!(answered(&outcome), "the call with REFER {refer_to}: {outcome:?}");
+        ensure!(
+            answered(&outcome),
+            "the call with REFER {refer_to}: {outcome:?}"
+        );
     }
     let log = env.fs.log_since(mark);
     let denied = log.matches("Denying Attended Transfer").count();

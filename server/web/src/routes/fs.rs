@@ -145,19 +145,31 @@ fn log_refused_transfer(state: &AppState, request: &freeswitch::Request<'_>) {
         request.param("refer-to-user").unwrap_or("-"),
         request.param("refer-to-host").unwrap_or("-")
     );
-    let Some(command) = freeswitch::status::channel_variable_command(from, freeswitch::names::ORG_MARKER) else {
-        tracing::warn!(refer_to, "REFER refused: it names a call FreeSWITCH does not know (channel unknown)");
+    let Some(command) =
+        freeswitch::status::channel_variable_command(from, freeswitch::names::ORG_MARKER)
+    else {
+        tracing::warn!(
+            refer_to,
+            "REFER refused: it names a call FreeSWITCH does not know (channel unknown)"
+        );
         return;
     };
     let fs = state.freeswitch().clone();
     let channel = from.to_owned();
     tokio::spawn(async move {
         let org = match fs.api_raw(&command).await {
-            Ok(answer) if !matches!(answer.trim(), "" | "_undef_") && !answer.starts_with("-ERR") => {
+            Ok(answer)
+                if !matches!(answer.trim(), "" | "_undef_") && !answer.starts_with("-ERR") =>
+            {
                 answer.trim().to_owned()
             }
             _ => "-".to_owned(),
         };
-        tracing::warn!(org, channel, refer_to, "REFER refused: it names a call FreeSWITCH does not know; nothing was called");
+        tracing::warn!(
+            org,
+            channel,
+            refer_to,
+            "REFER refused: it names a call FreeSWITCH does not know; nothing was called"
+        );
     });
 }
