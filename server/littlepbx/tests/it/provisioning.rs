@@ -1073,6 +1073,7 @@ db_test!(
         );
         let problems = guide["problems"].to_string();
         assert!(problems.contains("pbx.acme.localhost") && problems.contains("NAT"));
+        assert!(problems.contains("blind transfers"), "{problems}");
         let text = guide.to_string();
         assert!(!text.contains(ANN_PASSWORD));
         assert!(!text.contains(&stored_a1(&app, orgs.acme, "101").await));
