@@ -285,10 +285,6 @@ fn write_domain_head(doc: &mut Doc, org: &OrgView, settings: &Settings) -> Resul
     doc.close()?;
     doc.open("variables", &[])?;
     variable(doc, "user_context", &org.context)?;
-    // sofia sets it on a phone's own calls (from the realm); `user/` calls to the phone get it
-    // here, so that the dialplan's guard admits the phone's leg into its org context when a
-    // REFER blind-transfers it.
-    variable(doc, "domain_name", org.domain().as_str())?;
     variable(doc, names::ORG_MARKER, org.slug().as_str())?;
     variable(
         doc,
@@ -351,6 +347,11 @@ fn write_user_variables(
         // dialplan (an INVITE with `Replaces`, which intercepts or barges into the call it
         // names) is hung up the moment it is answered.
         variable(doc, names::UNROUTED_GUARD, names::UNROUTED_GUARD_ACTION)?;
+    } else {
+        // sofia sets it from the realm on a phone's own calls; a `user/` leg that rings the
+        // phone gets it here, so that the dialplan's guard admits that leg into its org context
+        // when the phone's partner blind-transfers it (REFER).
+        variable(doc, "domain_name", org.domain().as_str())?;
     }
     variable(doc, "effective_caller_id_name", ext.display_name())?;
     variable(doc, "effective_caller_id_number", ext.number())?;

@@ -477,3 +477,20 @@ fn only_authentication_answers_carry_the_unrouted_call_guard() {
     assert_eq!(a.reason, Reason::User);
     assert!(guard(&t).is_empty(), "{}", a.xml);
 }
+
+/// The leg that rings a phone (`user_call`) carries the org's domain as `domain_name`, so that a
+/// blind transfer of that leg passes the dialplan's guard; an authentication answer does not
+/// (sofia sets it from the realm), so every REGISTER's answer stays as it was.
+#[test]
+fn only_the_leg_that_rings_a_phone_gets_its_domain_name() {
+    let (_, t) = ask(&fixture(USER_CALL));
+    assert_eq!(
+        t.named_value("variable", "domain_name").as_deref(),
+        Some("acme.test")
+    );
+    for auth in [INVITE, REGISTER] {
+        let (a, t) = ask(&fixture(auth));
+        assert_eq!(a.reason, Reason::User);
+        assert_eq!(t.named_value("variable", "domain_name"), None, "{auth}");
+    }
+}
