@@ -348,6 +348,67 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
     Ok(())
 }
 
+/// The same nightmare transfer while LittlePBX does not answer (killed mid-call; an attacker
+/// could also make it slow): FreeSWITCH falls back to the static `channels/` file that
+/// `fs-install.sh` put into `freeswitch.xml`, which refuses the same way. Nothing is dialled.
+pub async fn a_transfer_naming_no_call_dials_nothing_while_littlepbx_is_down(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let attacker_port = env.ports.agent(57);
+    let attacker = sipp::uas(Ipv4Addr::LOCALHOST, attacker_port, Answer::Answer)?;
+    let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
+    let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 26), 6000);
+    call.refer_to = Some(format!(
+        "<sip:+88212345@127.0.0.1:{attacker_port}?Replaces=nosuchcall%3Bto-tag%3D1%3Bfrom-tag%3D2>"
+    ));
+    call.refer_after_ms = 3000;
+    let mark = env.fs.log_mark();
+    let running = sipp::call(&call, env.target())?;
+    wait_calls(&env, "acme", 1)?;
+    crate::scenarios::lock_pbx(&env)?[0].kill();
+    let outcome = running.wait()?;
+    let restarted = crate::fixture::Pbx::start(
+        &env.root,
+        env.ports,
+        0,
+        &env.database_url,
+        &[("LITTLEPBX_XML_CACHE_POLL_MS", "500")],
+    )
+    .await?;
+    crate::scenarios::lock_pbx(&env)?[0] = restarted;
+    let log = env.fs.log_since(mark);
+    callee.stop()?;
+    let seen = attacker.stop()?;
+    ensure!(answered(&outcome), "the call: {outcome:?}");
+    ensure!(
+        outcome.refer_code.is_some(),
+        "REFER not answered: {outcome:?}"
+    );
+    ensure!(
+        !seen.requests_received.iter().any(|m| m == "INVITE"),
+        "an INVITE left FreeSWITCH for the Refer-To host while LittlePBX was down"
+    );
+    let nightmare: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("Nightmare transfer to"))
+        .collect();
+    ensure!(
+        nightmare.len() == 1 && nightmare[0].contains("error/CALL_REJECTED"),
+        "not the static refusal: {nightmare:?}\n{}",
+        crate::scenarios::tail(&log, 40)
+    );
+    // mod_xml_curl logs the request it could not make: the channels lookup failed, so the
+    // refusal came from the static file.
+    ensure!(
+        log.lines()
+            .any(|l| l.starts_with("data: [") && l.contains("section=channels")),
+        "no failed channels lookup: LittlePBX answered after all:\n{}",
+        crate::scenarios::tail(&log, 40)
+    );
+    hang_up_everything(&env)?;
+    Ok(())
+}
+
 /// A blind transfer (REFER without Replaces) inside the org: to an extension it rings that
 /// extension, to an outside number it leaves through the org's own gateway with the org's
 /// caller ID, like a dialled call.

@@ -47,6 +47,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_phones_own_sip_headers_never_reach_the_carrier),
         scenario!(a_phone_cannot_watch_another_orgs_phones),
         scenario!(refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target),
+        scenario!(a_transfer_naming_no_call_dials_nothing_while_littlepbx_is_down),
         scenario!(a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_gateway),
         scenario!(attended_transfer_is_refused_and_leaves_the_named_call_alone),
         scenario!(a_restored_version_is_what_freeswitch_answers_after_apply),
@@ -121,6 +122,7 @@ pub(crate) fn call_from(from: Account, to: &str, port: u16, hold_ms: u64) -> Cal
         hold_ms,
         timeout_s: 30,
         refer_to: None,
+        refer_after_ms: sipp::REFER_DELAY_MS,
     }
 }
 
@@ -142,6 +144,7 @@ fn carrier_call(env: &Env, source: Ipv4Addr, number: &str, port: u16, hold_ms: u
         hold_ms,
         timeout_s: 30,
         refer_to: None,
+        refer_after_ms: sipp::REFER_DELAY_MS,
     }
 }
 

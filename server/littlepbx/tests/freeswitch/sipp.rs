@@ -56,7 +56,7 @@ const ACCEPTED: &[u16] = &[202, 200];
 const NOTIFY_WINDOW_MS: u64 = 1000;
 
 /// How long an answered call waits before it sends its REFER.
-const REFER_DELAY_MS: u64 = 500;
+pub const REFER_DELAY_MS: u64 = 500;
 
 /// CSeq of the REFER (the INVITE took 1 or 2, the BYE takes 10); its authenticated
 /// resend takes the next one.
@@ -130,10 +130,12 @@ pub struct Call {
     pub hold_ms: u64,
     /// Global sipp timeout.
     pub timeout_s: u64,
-    /// When answered: after 500 ms (counted in hold_ms) send an in-dialog REFER with this
-    /// Refer-To value (e.g. "<sip:102@pbx.acme.localhost>"), answer a challenge to it if
+    /// When answered: after `refer_after_ms` (counted in hold_ms) send an in-dialog REFER with
+    /// this Refer-To value (e.g. "<sip:102@pbx.acme.localhost>"), answer a challenge to it if
     /// `authenticate`, record its answer in Outcome::refer_code and go on with the hold.
     pub refer_to: Option<String>,
+    /// See `refer_to`; [`REFER_DELAY_MS`] unless a scenario needs time before the REFER.
+    pub refer_after_ms: u64,
 }
 
 /// What a phone or carrier does with an INVITE.
@@ -734,9 +736,9 @@ fn invite_scenario(call: &Call) -> String {
         "<nop><action><assignstr assign_to=\"dialog_to\" value=\"[last_To:]\"/></action></nop>\n";
     let mut hold_ms = call.hold_ms;
     if let Some(refer_to) = &call.refer_to {
-        body += &hold("pre", REFER_DELAY_MS, "refer", &contact, &sdp);
+        body += &hold("pre", call.refer_after_ms, "refer", &contact, &sdp);
         body += &refer(call, refer_to, &from_hdr, &contact);
-        hold_ms = hold_ms.saturating_sub(REFER_DELAY_MS);
+        hold_ms = hold_ms.saturating_sub(call.refer_after_ms);
     }
     body += &talk(Hangup::AfterMs(hold_ms), &from_hdr, &contact, &sdp);
     body += "<label id=\"end\"/>\n";
@@ -1578,6 +1580,7 @@ CSeq: 10 BYE
             hold_ms: 0,
             timeout_s: 10,
             refer_to: None,
+            refer_after_ms: REFER_DELAY_MS,
         }
     }
 
