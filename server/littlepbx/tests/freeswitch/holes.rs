@@ -294,6 +294,9 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
             "REFER {refer_to} not answered: {outcome:?}"
         );
     }
+    // Every refused transfer has run its course once acme has no call left; a leg that went
+    // out after all would still be up here.
+    wait_calls(&env, "acme", 0)?;
     let log = env.fs.log_since(mark);
     callee.stop()?;
     let seen = attacker.stop()?;
@@ -376,6 +379,7 @@ pub async fn a_transfer_naming_no_call_dials_nothing_while_littlepbx_is_down(
     )
     .await?;
     crate::scenarios::lock_pbx(&env)?[0] = restarted;
+    wait_calls(&env, "acme", 0)?;
     let log = env.fs.log_since(mark);
     callee.stop()?;
     let seen = attacker.stop()?;
@@ -438,6 +442,9 @@ pub async fn a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_g
             outcome.refer_code
         );
     }
+    // The transferred legs are set up after the REFER-er's call ended: wait for them.
+    target.wait_for_request("INVITE", Duration::from_secs(5));
+    carrier.wait_for_request("INVITE", Duration::from_secs(5));
     callee.stop()?;
     let rang = target.stop()?;
     ensure!(
