@@ -338,6 +338,8 @@ if [ "$check" = yes ]; then
   # be there exactly as shipped.
   for required in \
     'sip_profiles/internal.xml|<param name="channel-xml-fetch-on-nightmare-transfer" value="true"/>' \
+    'sip_profiles/internal.xml|<param name="make-every-transfer-a-nightmare" value="true"/>' \
+    'autoload_configs/modules.conf.xml|<load module="mod_loopback"/>' \
     'autoload_configs/xml_curl.conf.xml|bindings="directory|dialplan|configuration|chatplan|channels"' \
     'sip_profiles/internal.xml|<param name="auth-calls" value="true"/>' \
     'sip_profiles/external.xml|<param name="disable-transfer" value="true"/>' \

@@ -86,6 +86,8 @@ pub enum Reason {
     LocalStream { streams: usize, omitted_orgs: usize },
     /// A `channels` answer that makes sofia's transfer fail; the text says what it was.
     TransferRefused(&'static str),
+    /// A `channels` answer that joins a phone's own two calls (attended transfer).
+    AttendedTransfer,
     /// A value could not be written safely; the answer fell back to a refusal.
     Unwritable(Unwritable),
 }
@@ -112,6 +114,9 @@ impl fmt::Display for Reason {
             Reason::DomainWithoutUser(why) => write!(f, "domain without user: {why}"),
             Reason::Domain => f.write_str("domain"),
             Reason::TransferRefused(why) => write!(f, "transfer refused: {why}"),
+            Reason::AttendedTransfer => {
+                f.write_str("attended transfer: the phone's own calls joined")
+            }
             Reason::Gateways {
                 gateways,
                 omitted_orgs,
@@ -213,7 +218,9 @@ pub fn answer(
         Section::Directory => directory::answer(req, lookup, settings, policy),
         Section::Dialplan => dialplan::answer(req, lookup, settings),
         Section::Chatplan => chatplan::answer(req, lookup),
-        Section::Channels => channels::answer(req),
+        // Without the event socket's facts every transfer is refused; the server answers
+        // `channels` with [`channels::answer`] after reading them.
+        Section::Channels => channels::answer(req, &channels::TransferFacts::default()),
         Section::Configuration => config::answer(req, lookup, settings),
         Section::Other => Answer::not_found("section not served"),
     };

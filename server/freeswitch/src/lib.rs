@@ -17,7 +17,7 @@
 //! | `directory` | users (`sip_auth` checks, digest verification), gateways, carrier ACL |
 //! | `dialplan` | `org_<slug>`, `org_<slug>_inbound`, `public` |
 //! | `chatplan` | SIP MESSAGE inside one org |
-//! | `channels` | sofia's nightmare transfers: always refused |
+//! | [`channels`] | attended transfers (sofia's nightmare path): a phone's own two calls joined, everything else refused |
 //! | `config` | `local_stream.conf` |
 //! | [`sync`] | event-socket commands after an Apply, a trunk change, a suspension, a deletion |
 //! | [`names`] | every FreeSWITCH object name (contexts, gateways, streams, rooms, markers) |
@@ -39,7 +39,7 @@
 //! | directory, carrier ACL domain, no action, `user=<slug>.in.<n>` | the pseudo-user, variables `user_context=public`, `lpbx_trunk_org=<slug>`; never for `sip_auth` |
 //! | dialplan | see below; an unusable context is answered with a hang-up, never "not found" |
 //! | chatplan | deliver within the sender's org, else drop; always with `final_delivery=true` |
-//! | channels (`purpose=nightmare_xfer`) | `absolute-dial-string` `error/CALL_REJECTED`: nothing is called |
+//! | channels (`purpose=nightmare_xfer`) | with the facts the server read over the event socket: `absolute-dial-string` `[lpbx_org=<slug>,process_cdr=false]loopback/app=intercept:<uuid>` when the Replaces names a call of the REFER-er's own extension in its org (uuid = that call's other party); otherwise `error/CALL_REJECTED`: nothing is called |
 //! | configuration `local_stream.conf` | the default stream and `<slug>_moh/8000`, `/16000` per org with music |
 //! | anything else | not found |
 //!
@@ -83,10 +83,12 @@
 //! run in `org_<slug>_inbound`, so that context sets `force_transfer_context=org_<slug>` on the
 //! carrier leg (not exported). sofia puts the whole Refer-To into the leg's `sip_refer_to`; the
 //! org context refuses it unless its host is the org's domain (sofia ignores the host, so
-//! `101@<other org>` would otherwise ring this org's 101). Attended transfer (a Replaces sofia
-//! finds) has one veto, `deny_refer_requests` on any of the legs: every org context exports it,
-//! so all are refused. A Replaces sofia does not find becomes a "nightmare transfer" that would
-//! dial the Refer-To URI; the `channels` answer makes it dial `error/CALL_REJECTED` instead.
+//! `101@<other org>` would otherwise ring this org's 101). Every REFER with Replaces (attended
+//! transfer) takes sofia's "nightmare transfer" path (`make-every-transfer-a-nightmare`), which
+//! asks the `channels` section for the dial string: [`channels`] joins the phone's own two calls
+//! and refuses everything else. sofia's own attended-transfer code, whose only veto is the
+//! boolean `deny_refer_requests`, is not reached; every org context still exports that veto, so
+//! a FreeSWITCH without the flag refuses every attended transfer instead of allowing any.
 //! Every context checks that the channel's `domain_name` is the org's before routing.
 //!
 //! **Caller identity in the dialplan.** The calling extension is the authenticated `user_name`
@@ -132,7 +134,7 @@
 
 pub mod answer;
 pub mod cdr;
-mod channels;
+pub mod channels;
 mod chatplan;
 mod config;
 mod dialplan;

@@ -26,9 +26,17 @@ pub const EXTENSION_MARKER: &str = "lpbx_ext";
 /// to refuse it; so the guard is still there and hangs the call up before it reaches anything.
 pub const UNROUTED_GUARD: &str = "execute_on_answer_lpbx_unrouted";
 pub const UNROUTED_GUARD_ACTION: &str = "hangup CALL_REJECTED";
-/// sofia's veto of attended transfers (REFER with a `Replaces` it finds): set on every leg of
-/// an org's call, so that no REFER can join or take over a call, of this org or another.
+/// sofia's own veto of attended transfers (REFER with a `Replaces` it finds), set on every leg
+/// of an org's call. With `make-every-transfer-a-nightmare` sofia never reads it (attended
+/// transfers are decided by `crate::channels`); it stays so that a FreeSWITCH installed without
+/// that flag refuses every attended transfer rather than letting a REFER take over any call.
 pub const DENY_ATTENDED_TRANSFER: &str = "deny_refer_requests=true";
+/// sofia sends every `sip_h_<name>` channel variable as a header `<name>` in the leg's INVITEs
+/// and re-INVITEs, unless the name matches `exclude_outgoing_extra_header`. A REFER sets such
+/// variables on the transferred party's leg from its Refer-To URI headers and Referred-By
+/// (sofia.c, 1.10.12), which may be a carrier leg; LittlePBX's answers set none. Exported on
+/// every leg of an org's call.
+pub const NO_EXTRA_HEADERS: &str = "exclude_outgoing_extra_header=^sip_h_";
 /// The channel variable sofia sets on a leg it blind-transfers: the REFER's whole Refer-To.
 pub const REFER_TO_VARIABLE: &str = "sip_refer_to";
 /// `limit hash <CALLS_REALM> <slug> -1` counts every call of an org.

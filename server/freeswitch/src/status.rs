@@ -47,9 +47,29 @@ pub fn global_variable_command(name: &str) -> String {
 /// The command that reads one variable of a channel, for a channel uuid a request named; `None`
 /// unless the uuid is hex digits and dashes only (it goes into an event-socket command).
 pub fn channel_variable_command(uuid: &str, variable: &str) -> Option<String> {
-    let is_uuid =
-        (1..=64).contains(&uuid.len()) && uuid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    is_uuid.then(|| format!("uuid_getvar {uuid} {variable}"))
+    crate::channels::is_uuid(uuid).then(|| format!("uuid_getvar {uuid} {variable}"))
+}
+
+/// The command that lists FreeSWITCH's channels (its core database) as JSON.
+pub const CHANNELS_COMMAND: &str = "show channels as json";
+
+/// The uuids of the channels in a [`CHANNELS_COMMAND`] listing whose presence id is
+/// `presence_id` (a phone's legs carry `<extension>@<domain>`), well-formed uuids only, at most
+/// `max`. An empty listing (`{"row_count":0}`) or anything unreadable gives none.
+pub fn channels_with_presence(listing: &str, presence_id: &str, max: usize) -> Vec<String> {
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(listing) else {
+        return Vec::new();
+    };
+    json["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|row| row["presence_id"].as_str() == Some(presence_id))
+        .filter_map(|row| row["uuid"].as_str())
+        .filter(|uuid| crate::channels::is_uuid(uuid))
+        .take(max)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The gateway a `sofia profile P killgw|startgw NAME` command names.
@@ -222,6 +242,26 @@ fn resolve_entity(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn channels_of_one_phone_are_found_by_presence_id() {
+        let listing = r#"{"row_count":4,"rows":[
+            {"uuid":"aaaa-1","presence_id":"101@pbx.acme.test"},
+            {"uuid":"aaaa-2","presence_id":"102@pbx.acme.test"},
+            {"uuid":"not a uuid","presence_id":"101@pbx.acme.test"},
+            {"uuid":"aaaa-3","presence_id":"101@pbx.acme.test"}]}"#;
+        assert_eq!(
+            channels_with_presence(listing, "101@pbx.acme.test", 10),
+            vec!["aaaa-1".to_owned(), "aaaa-3".to_owned()]
+        );
+        assert_eq!(
+            channels_with_presence(listing, "101@pbx.acme.test", 1).len(),
+            1
+        );
+        assert!(channels_with_presence(listing, "101@pbx.globex.test", 10).is_empty());
+        assert!(channels_with_presence(r#"{"row_count":0}"#, "101@x", 10).is_empty());
+        assert!(channels_with_presence("-ERR", "101@x", 10).is_empty());
+    }
 
     #[test]
     fn channel_variables_only_for_uuids() {

@@ -159,21 +159,22 @@ fn local_stream_lists_the_default_and_each_org_with_music() {
     );
 }
 
-/// sofia's nightmare transfer (a REFER whose Replaces names no call) asks `channels` for what
-/// to call; whatever the request says, the answer is a dial string that fails.
+/// sofia's nightmare transfer (every REFER with Replaces) asks `channels` for what to call.
+/// Without what the server reads over the event socket (the generic entry point has none),
+/// whatever the request says, the answer is a dial string that fails.
 #[test]
-fn channels_lookups_always_get_a_failing_dial_string() {
+fn channels_lookups_without_channel_facts_get_a_failing_dial_string() {
     let nightmare = "hostname=fs&section=channels&tag_name=&key_name=&key_value=&purpose=nightmare_xfer&profile=internal&refer-to-user=%2B88212345&refer-to-host=127.0.0.1&refer-to-params=&refer-to-headers=Replaces%3Dnosuchcall&replaces-call-id=nosuchcall&refer-from-channel-id=a&refer-for-channel-id=b";
     let other = "hostname=fs&section=channels&tag_name=&key_name=&key_value=";
     let hostile = "hostname=fs&section=channels&tag_name=&key_name=&key_value=&purpose=nightmare_xfer&refer-to-user=%22%2F%3E%3Cparam+name%3D%22sip-url%22+value%3D%22x&refer-to-host=pbx.acme.localhost";
     for (body, why) in [
         (
             nightmare,
-            "transfer to a call FreeSWITCH does not know (REFER with Replaces)",
+            "the transferring channel is gone",
         ),
         (
             hostile,
-            "transfer to a call FreeSWITCH does not know (REFER with Replaces)",
+            "the transferring channel is gone",
         ),
         (other, "unknown channels lookup"),
     ] {

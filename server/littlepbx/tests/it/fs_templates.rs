@@ -851,16 +851,11 @@ fn install_locks_a_vanilla_tree_down_twice_alike_and_remove_restores_it() {
         "mod_sms",
         "mod_json_cdr",
         "mod_sndfile",
+        "mod_loopback",
     ] {
         assert!(modules.iter().any(|m| m == needed), "{needed} missing");
     }
-    for unwanted in [
-        "mod_enum",
-        "mod_lua",
-        "mod_verto",
-        "mod_loopback",
-        "mod_xml_rpc",
-    ] {
+    for unwanted in ["mod_enum", "mod_lua", "mod_verto", "mod_xml_rpc"] {
         assert!(!modules.iter().any(|m| m == unwanted), "{unwanted} loaded");
     }
 
@@ -1007,6 +1002,7 @@ fn profiles_carry_the_security_settings() {
         ("context", "default"),
         ("disable-transfer", "false"),
         ("channel-xml-fetch-on-nightmare-transfer", "true"),
+        ("make-every-transfer-a-nightmare", "true"),
         ("inbound-reg-in-new-thread", "true"),
     ] {
         assert_eq!(internal.param(name), value, "internal {name}");
@@ -1294,6 +1290,14 @@ fn check_finds_a_reopened_or_broken_tree() {
         (
             "sip_profiles/internal.xml",
             r#"<param name="channel-xml-fetch-on-nightmare-transfer" value="true"/>"#,
+        ),
+        (
+            "sip_profiles/internal.xml",
+            r#"<param name="make-every-transfer-a-nightmare" value="true"/>"#,
+        ),
+        (
+            "autoload_configs/modules.conf.xml",
+            r#"<load module="mod_loopback"/>"#,
         ),
         (
             "autoload_configs/xml_curl.conf.xml",

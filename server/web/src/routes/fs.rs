@@ -14,6 +14,8 @@ use axum::Router;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use freeswitch::channels;
+
 use crate::state::AppState;
 
 /// Largest request accepted from FreeSWITCH (a dialplan lookup is about 6 KB).
@@ -104,6 +106,18 @@ async fn xml(
             return (StatusCode::BAD_REQUEST, format!("{err}\n")).into_response();
         }
     };
+    if request.section() == freeswitch::Section::Channels {
+        // The facts are read first: a `Request` is not `Sync`, so no borrow of it may be
+        // held across an await.
+        let from = request.param("refer-from-channel-id").map(str::to_owned);
+        let facts = tokio::time::timeout(
+            TRANSFER_FACTS_TIMEOUT,
+            transfer_facts(state.freeswitch(), from.as_deref()),
+        )
+        .await
+        .unwrap_or_default();
+        return xml_response(transfer_answer(&request, &facts));
+    }
     let index = cache.current();
     let answer = freeswitch::answer(&request, &*index, state.fs_settings(), &**state.sip_guard());
     if let Some(ip) = &answer.source {
@@ -126,50 +140,88 @@ async fn xml(
     } else {
         tracing::debug!(section = ?request.section(), action = ?request.action(), purpose = ?request.purpose(), reason = %answer.reason, org = answer.org.as_deref().unwrap_or("-"), "mod_xml_curl");
     }
-    if request.section() == freeswitch::Section::Channels {
-        log_refused_transfer(&state, &request);
-    }
-    let mut response = answer.xml.into_response();
+    xml_response(answer.xml)
+}
+
+fn xml_response(xml: String) -> Response {
+    let mut response = xml.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
     response
 }
 
-/// A `channels` lookup does not say whose call it is; the channel that sent the REFER does.
-/// Asked in the background, so the answer to FreeSWITCH is not held up.
-fn log_refused_transfer(state: &AppState, request: &freeswitch::Request<'_>) {
-    let from = request.param("refer-from-channel-id").unwrap_or("");
+/// How long a `channels` lookup may spend asking FreeSWITCH about the channels (mod_xml_curl
+/// gives up after its own timeout, 3 s in our templates); past it the transfer is refused.
+const TRANSFER_FACTS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Answers a `channels` lookup (an attended transfer) from the channels read over the event
+/// socket, and logs the outcome with the org.
+fn transfer_answer(request: &freeswitch::Request<'_>, facts: &channels::TransferFacts) -> String {
+    let answer = channels::answer(request, facts);
+    let org = answer.org.as_deref().unwrap_or("-");
+    let channel = request.param("refer-from-channel-id").unwrap_or("-");
     let refer_to = format!(
         "{}@{}",
         request.param("refer-to-user").unwrap_or("-"),
         request.param("refer-to-host").unwrap_or("-")
     );
-    let Some(command) =
-        freeswitch::status::channel_variable_command(from, freeswitch::names::ORG_MARKER)
-    else {
-        tracing::warn!(
-            refer_to,
-            "REFER refused: it names a call FreeSWITCH does not know (channel unknown)"
-        );
-        return;
+    let replaces = request.param("replaces-call-id").unwrap_or("-");
+    if answer.reason.is_refusal() {
+        tracing::warn!(org, channel, refer_to, replaces, reason = %answer.reason, "REFER refused; nothing was called");
+    } else {
+        tracing::info!(org, channel, refer_to, replaces, reason = %answer.reason, "REFER accepted");
+    }
+    answer.xml
+}
+
+/// What `channels::decide` needs: the channel that received the REFER (`from`, the lookup's
+/// `refer-from-channel-id`) and the other channels
+/// of the same phone, each with its partner. Whatever cannot be read is left out, which refuses.
+async fn transfer_facts(
+    fs: &engine::fs_socket::FreeSwitch,
+    from: Option<&str>,
+) -> channels::TransferFacts {
+    let mut facts = channels::TransferFacts::default();
+    let Some(from) = from else {
+        return facts;
     };
-    let fs = state.freeswitch().clone();
-    let channel = from.to_owned();
-    tokio::spawn(async move {
-        let org = match fs.api_raw(&command).await {
-            Ok(answer)
-                if !matches!(answer.trim(), "" | "_undef_") && !answer.starts_with("-ERR") =>
-            {
-                answer.trim().to_owned()
-            }
-            _ => "-".to_owned(),
+    let Some(from) = read_leg(fs, from).await else {
+        return facts;
+    };
+    facts.from = Some(from.clone());
+    let Some(presence_id) = &from.presence_id else {
+        return facts;
+    };
+    let Ok(listing) = fs.api_raw(freeswitch::status::CHANNELS_COMMAND).await else {
+        return facts;
+    };
+    for uuid in freeswitch::status::channels_with_presence(&listing, presence_id, 16) {
+        if uuid == from.uuid {
+            continue;
+        }
+        let Some(leg) = read_leg(fs, &uuid).await else {
+            continue;
         };
-        tracing::warn!(
-            org,
-            channel,
-            refer_to,
-            "REFER refused: it names a call FreeSWITCH does not know; nothing was called"
-        );
-    });
+        let partner = match &leg.partner {
+            Some(partner) => read_leg(fs, partner).await,
+            None => None,
+        };
+        facts.phone_calls.push(channels::PhoneCall { leg, partner });
+    }
+    facts
+}
+
+/// One channel's variables ([`channels::FACT_VARIABLES`]), one `uuid_getvar` each; `None` when
+/// `uuid` is not a uuid or the event socket does not answer.
+async fn read_leg(fs: &engine::fs_socket::FreeSwitch, uuid: &str) -> Option<channels::Leg> {
+    let mut values = Vec::with_capacity(channels::FACT_VARIABLES.len());
+    for name in channels::FACT_VARIABLES {
+        let command = freeswitch::status::channel_variable_command(uuid, name)?;
+        values.push((name, fs.api_raw(&command).await.ok()?));
+    }
+    Some(channels::Leg::from_variables(
+        uuid,
+        values.iter().map(|(name, value)| (*name, value.as_str())),
+    ))
 }
