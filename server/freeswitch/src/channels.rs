@@ -30,12 +30,13 @@ use crate::xml::{Doc, Unwritable};
 /// The dial string sofia is given to refuse: `error/` ends the originate with this cause.
 pub const REFUSED_DIAL_STRING: &str = "error/CALL_REJECTED";
 
-/// The channel variables [`Leg`] is read from: org, extension, SIP Call-ID, partner, and the
-/// presence id that finds the other channels of the same phone.
-pub const FACT_VARIABLES: [&str; 5] = [
+/// The channel variables [`Leg`] is read from: org, extension, SIP Call-ID, the channel it is
+/// bridged to, and the presence id that finds the other channels of the same phone.
+pub const FACT_VARIABLES: [&str; 6] = [
     names::ORG_MARKER,
     names::EXTENSION_MARKER,
     "sip_call_id",
+    "bridge_to",
     "signal_bond",
     "presence_id",
 ];
@@ -50,7 +51,9 @@ pub struct Leg {
     pub extension: Option<String>,
     /// `sip_call_id`.
     pub call_id: Option<String>,
-    /// `signal_bond`: the channel it is bridged to.
+    /// `bridge_to`: the channel it is bridged to now.
+    pub bridged_to: Option<String>,
+    /// `signal_bond`: its partner in signalling (set by originate; a `uuid_bridge` may leave it).
     pub partner: Option<String>,
     /// `presence_id` (`<extension>@<domain>` on a phone's legs).
     pub presence_id: Option<String>,
@@ -76,6 +79,7 @@ impl Leg {
                 names::ORG_MARKER => &mut leg.org,
                 names::EXTENSION_MARKER => &mut leg.extension,
                 "sip_call_id" => &mut leg.call_id,
+                "bridge_to" => &mut leg.bridged_to,
                 "signal_bond" => &mut leg.partner,
                 "presence_id" => &mut leg.presence_id,
                 _ => continue,
@@ -84,9 +88,15 @@ impl Leg {
         }
         leg
     }
+
+    /// The channel this one talks to: the one it is bridged to, else its signalling partner.
+    pub fn other_party(&self) -> Option<&str> {
+        self.bridged_to.as_deref().or(self.partner.as_deref())
+    }
 }
 
-/// A call of the transferring phone: its own leg and the leg it is bridged to.
+/// A call of the transferring phone: its own leg and the leg it talks to
+/// ([`Leg::other_party`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PhoneCall {
     pub leg: Leg,
@@ -421,6 +431,15 @@ mod tests {
                 ..Leg::default()
             }
         );
+    }
+
+    #[test]
+    fn the_other_party_is_the_bridged_channel_before_the_signalling_partner() {
+        let both = Leg::from_variables(OWN, [("bridge_to", "b1"), ("signal_bond", "s1")]);
+        assert_eq!(both.other_party(), Some("b1"));
+        let bond_only = Leg::from_variables(OWN, [("signal_bond", "s1")]);
+        assert_eq!(bond_only.other_party(), Some("s1"));
+        assert_eq!(Leg::from_variables(OWN, []).other_party(), None);
     }
 
     #[test]

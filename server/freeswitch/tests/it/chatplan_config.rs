@@ -168,14 +168,8 @@ fn channels_lookups_without_channel_facts_get_a_failing_dial_string() {
     let other = "hostname=fs&section=channels&tag_name=&key_name=&key_value=";
     let hostile = "hostname=fs&section=channels&tag_name=&key_name=&key_value=&purpose=nightmare_xfer&refer-to-user=%22%2F%3E%3Cparam+name%3D%22sip-url%22+value%3D%22x&refer-to-host=pbx.acme.localhost";
     for (body, why) in [
-        (
-            nightmare,
-            "the transferring channel is gone",
-        ),
-        (
-            hostile,
-            "the transferring channel is gone",
-        ),
+        (nightmare, "the transferring channel is gone"),
+        (hostile, "the transferring channel is gone"),
         (other, "unknown channels lookup"),
     ] {
         let (a, t) = ask(body);

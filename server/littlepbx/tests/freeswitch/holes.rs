@@ -301,6 +301,31 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
             "REFER {refer_to} not answered: {outcome:?}"
         );
     }
+    // The carrier's side of a call may not transfer at all (the carrier profile refuses REFER),
+    // blind or with Replaces: the call from the DID reaches acme's voicemail, and the REFER
+    // sent during it is answered 403.
+    for refer_to in [
+        format!("<sip:+88212345@127.0.0.1:{attacker_port}>"),
+        format!("<sip:101@{}>", env.acme.domain),
+        format!(
+            "<sip:+88212345@127.0.0.1:{attacker_port}?Replaces=nosuchcall%3Bto-tag%3D1%3Bfrom-tag%3D2>"
+        ),
+    ] {
+        let mut call = crate::scenarios::carrier_call(
+            &env,
+            Ipv4Addr::LOCALHOST,
+            &env.acme.did,
+            caller_port(&env, 28),
+            3000,
+        );
+        call.refer_after_ms = 1000;
+        call.refer_to = Some(refer_to.clone());
+        let outcome = sipp::call(&call, env.carrier_target())?.wait()?;
+        ensure!(
+            answered(&outcome) && outcome.refer_code == Some(403),
+            "the carrier's REFER {refer_to}: {outcome:?}"
+        );
+    }
     // Every refused transfer has run its course once acme has no call left; a leg that went
     // out after all would still be up here.
     wait_calls(&env, "acme", 0)?;
@@ -486,62 +511,219 @@ pub async fn a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_g
     Ok(())
 }
 
-/// An attended transfer (REFER with Replaces naming a call sofia finds) is refused, whether the
-/// named call is the org's own or another org's: sofia's only veto (`deny_refer_requests`) cannot
-/// tell them apart. Both named calls go on.
-pub async fn attended_transfer_is_refused_and_leaves_the_named_call_alone(
+/// A channel variable, `None` when unset or the channel is gone.
+fn channel_var(env: &Env, uuid: &str, name: &str) -> anyhow::Result<Option<String>> {
+    let out = env.fs.api(&format!("uuid_getvar {uuid} {name}"))?;
+    let out = out.trim();
+    Ok((!out.is_empty() && out != "_undef_" && !out.starts_with("-ERR")).then(|| out.to_owned()))
+}
+
+/// The channel `uuid` is bridged to (`bridge_to`), looking through a loopback pair (an
+/// attended transfer's loopback bows out only once real audio flows, which sipp sends none of).
+fn talks_to(env: &Env, uuid: &str) -> anyhow::Result<Option<String>> {
+    let Some(peer) = channel_var(env, uuid, "bridge_to")? else {
+        return Ok(None);
+    };
+    match channel_var(env, &peer, "other_loopback_leg_uuid")? {
+        Some(other) => channel_var(env, &other, "bridge_to"),
+        None => Ok(Some(peer)),
+    }
+}
+
+/// Waits (at most 5 s) until `uuid` talks to `other`.
+fn wait_talking(env: &Env, uuid: &str, other: &str) -> anyhow::Result<bool> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if talks_to(env, uuid)?.as_deref() == Some(other) {
+            return Ok(true);
+        }
+        if std::time::Instant::now() > deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The other party of a channel (`signal_bond`), once it has one (at most 5 s).
+fn partner_of(env: &Env, uuid: &str) -> anyhow::Result<String> {
+    let command = format!("uuid_getvar {uuid} signal_bond");
+    env.fs.wait_for(&command, Duration::from_secs(5), |out| {
+        let out = out.trim();
+        !out.is_empty() && out != "_undef_" && !out.starts_with("-ERR")
+    })?;
+    Ok(env.fs.api(&command)?.trim().to_owned())
+}
+
+/// A REFER's Refer-To naming `call_id` in its Replaces (tags as a phone sends them; sofia looks
+/// the call up by its Call-ID).
+fn replaces_refer_to(env: &Env, user: &str, call_id: &str, more_headers: &str) -> String {
+    let call_id = call_id.replace('@', "%40");
+    format!(
+        "<sip:{user}@{}?Replaces={call_id}%3Bto-tag%3Dx%3Bfrom-tag%3Dy{more_headers}>",
+        env.acme.domain
+    )
+}
+
+/// The sipfrag status lines of the NOTIFYs FreeSWITCH sent about a REFER.
+fn notified(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .received
+        .iter()
+        .filter(|m| m.starts_with("NOTIFY "))
+        .filter_map(|m| m.lines().find(|l| l.starts_with("SIP/2.0 ")))
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// Attended transfer inside the org: an outside caller reaches acme's 101 through the DID; 101
+/// calls 102 from another dialog and sends REFER with Replaces naming its first call. The
+/// caller ends up talking to 102, and 101's two legs are gone. Then every REFER with Replaces
+/// that names a call that is not the REFER-er's own is refused and changes nothing: globex's
+/// call, the call of acme's 102, and the phone's own call with an extra Refer-To header.
+pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     env: Arc<Env>,
 ) -> anyhow::Result<()> {
-    // The named calls last longer than the scenario; it ends them itself.
+    let phone_101 = phone(&env, &env.acme, "101", Answer::Answer)?;
+    let phone_102 = phone(&env, &env.acme, "102", Answer::Answer)?;
+    let carrier = Ipv4Addr::new(127, 0, 0, 1);
+    let inbound =
+        crate::scenarios::carrier_call(&env, carrier, &env.acme.did, caller_port(&env, 26), 30_000);
+    let caller = sipp::call(&inbound, env.carrier_target())?;
+    wait_calls(&env, "acme", 1)?;
+    let (first_leg, first_call_id) = leg_of(&env, &format!("101@{}", env.acme.domain))?;
+    let outside = partner_of(&env, &first_leg)?;
+    ensure!(
+        env.fs
+            .api(&format!(
+                "uuid_getvar {outside} exclude_outgoing_extra_header"
+            ))?
+            .trim()
+            == "^sip_h_",
+        "the carrier leg may send sip_h_ variables as headers"
+    );
+
+    // 101 consults 102, then transfers: REFER on the consultation naming the first call.
+    let mark = env.fs.log_mark();
+    let mut consult = call_from(env.acme.account("101"), "102", caller_port(&env, 25), 4000);
+    consult.refer_after_ms = 1000;
+    consult.refer_to = Some(replaces_refer_to(&env, "102", &first_call_id, ""));
+    let consult = sipp::call(&consult, env.target())?.wait()?;
+    ensure!(
+        answered(&consult) && consult.refer_code == Some(202),
+        "the consultation call and its REFER: {consult:?}"
+    );
+    ensure!(
+        notified(&consult).iter().any(|l| l == "SIP/2.0 200 OK"),
+        "101 was not told the transfer succeeded: {:?}\n{}",
+        notified(&consult),
+        crate::scenarios::tail(&env.fs.log_since(mark), 60)
+    );
+    // The outside caller talks to 102's phone.
+    let (leg_102, _) = leg_of(&env, &format!("102@{}", env.acme.domain))?;
+    ensure!(
+        wait_talking(&env, &outside, &leg_102)?,
+        "the outside caller is not bridged to 102 ({leg_102}): {:?}\n{}",
+        talks_to(&env, &outside)?,
+        crate::scenarios::tail(&env.fs.log_since(mark), 60)
+    );
+    ensure!(
+        phone_101.wait_for_request("BYE", Duration::from_secs(5)),
+        "101's leg of the first call was not hung up"
+    );
+    ensure!(
+        pbx_logged(&env, &["REFER accepted", "org=\"acme\"", &first_call_id]).await?,
+        "no log line names acme and the attended transfer"
+    );
+
+    // Refused: another org's call, another extension's call of the same org, and the phone's
+    // own call with a second Refer-To header.
     let (globex_caller, globex_callee) = call_in(&env, &env.globex, 23, 30_000)?;
     let (_, globex_call_id) = leg_of(&env, &format!("102@{}", env.globex.domain))?;
-    let target = phone(&env, &env.acme, "101", Answer::Answer)?;
-    let named_call = call_from(
-        env.acme.account("102"),
-        "101",
-        caller_port(&env, 24),
-        30_000,
-    );
-    let acme_named = sipp::call(&named_call, env.target())?;
-    wait_calls(&env, "acme", 1)?;
-    let (_, acme_call_id) = leg_of(&env, &format!("101@{}", env.acme.domain))?;
-    let callee = phone(&env, &env.acme, "102", Answer::Answer)?;
-    for (whose, call_id) in [("acme's", &acme_call_id), ("globex's", &globex_call_id)] {
-        let replaces = call_id.replace('@', "%40");
-        let refer_to = format!(
-            "<sip:101@{}?Replaces={replaces}%3Bto-tag%3Dx%3Bfrom-tag%3Dy>",
-            env.acme.domain
-        );
+    let (_, call_id_102) = leg_of(&env, &format!("102@{}", env.acme.domain))?;
+    let own_caller =
+        crate::scenarios::carrier_call(&env, carrier, &env.acme.did, caller_port(&env, 27), 30_000);
+    let own_caller = sipp::call(&own_caller, env.carrier_target())?;
+    wait_calls(&env, "acme", 2)?;
+    let (own_leg, own_call_id) = leg_of(&env, &format!("101@{}", env.acme.domain))?;
+    let own_outside = partner_of(&env, &own_leg)?;
+    for (what, refer_to) in [
+        (
+            "globex's call",
+            replaces_refer_to(&env, "102", &globex_call_id, ""),
+        ),
+        (
+            "acme's 102's call",
+            replaces_refer_to(&env, "102", &call_id_102, ""),
+        ),
+        (
+            "its own call with a P-Charge-Info header",
+            replaces_refer_to(
+                &env,
+                "102",
+                &own_call_id,
+                "&P-Charge-Info=%3Csip%3A%2B1999%40x%3E",
+            ),
+        ),
+    ] {
         let mark = env.fs.log_mark();
-        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 25), 2000);
+        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 25), 3000);
+        call.refer_after_ms = 1000;
         call.refer_to = Some(refer_to.clone());
         let outcome = sipp::call(&call, env.target())?.wait()?;
-        ensure!(
-            answered(&outcome),
-            "the call with REFER {refer_to}: {outcome:?}"
-        );
         let log = env.fs.log_since(mark);
         ensure!(
-            log.contains("Denying Attended Transfer"),
-            "the attended transfer naming {whose} call was not denied:\n{}",
+            answered(&outcome) && outcome.refer_code == Some(202),
+            "{what}: the call with REFER {refer_to}: {outcome:?}"
+        );
+        ensure!(
+            notified(&outcome)
+                .iter()
+                .any(|l| l.starts_with("SIP/2.0 403")),
+            "{what}: 101 was not told the transfer failed: {:?}",
+            notified(&outcome)
+        );
+        ensure!(
+            log.lines()
+                .any(|l| l.contains("Nightmare transfer") && l.contains("error/CALL_REJECTED")),
+            "{what}: FreeSWITCH was not told to call nothing:\n{}",
             crate::scenarios::tail(&log, 40)
         );
-        ensure!(!log.contains("PICKED_OFF"), "a leg was picked off");
-        // Both named calls are still up.
-        wait_calls(&env, "acme", 1)?;
+        ensure!(!log.contains("PICKED_OFF"), "{what}: a leg was picked off");
+        // Every named call is still up, bridged as before.
         wait_calls(&env, "globex", 1)?;
-    }
-    let globex = globex_caller.stop()?;
-    let acme = acme_named.stop()?;
-    for (whose, outcome) in [("globex's", &globex), ("acme's", &acme)] {
         ensure!(
-            answered(outcome) && !outcome.requests_received.iter().any(|m| m == "BYE"),
-            "{whose} named call was hung up: {outcome:?}"
+            talks_to(&env, &outside)?.as_deref() == Some(leg_102.as_str()),
+            "{what}: the transferred call was changed"
+        );
+        ensure!(
+            talks_to(&env, &own_outside)?.as_deref() == Some(own_leg.as_str()),
+            "{what}: 101's own call was changed"
         );
     }
-    callee.stop()?;
+    for why in [
+        "names no call of the transferring phone",
+        "the Refer-To carries more than a Replaces",
+    ] {
+        ensure!(
+            pbx_logged(&env, &["REFER refused", "org=\"acme\"", why]).await?,
+            "no log line names acme and: {why}"
+        );
+    }
+    for (whose, running) in [("the transferred", caller), ("101's own", own_caller)] {
+        let outcome = running.stop()?;
+        ensure!(
+            answered(&outcome) && !outcome.requests_received.iter().any(|m| m == "BYE"),
+            "{whose} outside caller was hung up: {outcome:?}"
+        );
+    }
+    let globex = globex_caller.stop()?;
+    ensure!(
+        answered(&globex) && !globex.requests_received.iter().any(|m| m == "BYE"),
+        "globex's call was hung up: {globex:?}"
+    );
     globex_callee.stop()?;
-    target.stop()?;
+    phone_101.stop()?;
+    phone_102.stop()?;
     hang_up_everything(&env)?;
     Ok(())
 }

@@ -49,7 +49,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target),
         scenario!(a_transfer_naming_no_call_dials_nothing_while_littlepbx_is_down),
         scenario!(a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_gateway),
-        scenario!(attended_transfer_is_refused_and_leaves_the_named_call_alone),
+        scenario!(attended_transfer_joins_the_phones_own_calls_and_nothing_else),
         scenario!(a_restored_version_is_what_freeswitch_answers_after_apply),
         scenario!(a_desk_phone_registers_with_the_account_of_its_file),
         // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
@@ -127,7 +127,13 @@ pub(crate) fn call_from(from: Account, to: &str, port: u16, hold_ms: u64) -> Cal
 }
 
 /// A carrier's INVITE for `number` from `source` (no authentication: the ACL admits carriers).
-fn carrier_call(env: &Env, source: Ipv4Addr, number: &str, port: u16, hold_ms: u64) -> Call {
+pub(crate) fn carrier_call(
+    env: &Env,
+    source: Ipv4Addr,
+    number: &str,
+    port: u16,
+    hold_ms: u64,
+) -> Call {
     Call {
         from: Account {
             user: "+15557770000".into(),

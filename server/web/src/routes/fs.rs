@@ -203,7 +203,7 @@ async fn transfer_facts(
         let Some(leg) = read_leg(fs, &uuid).await else {
             continue;
         };
-        let partner = match &leg.partner {
+        let partner = match leg.other_party() {
             Some(partner) => read_leg(fs, partner).await,
             None => None,
         };
