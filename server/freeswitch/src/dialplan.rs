@@ -119,13 +119,14 @@ fn guard(req: &Request<'_>, org: &OrgView) -> Result<(), &'static str> {
 }
 
 /// First actions of every call in an org context: let it be answered (the guard its
-/// authentication set), keep the phone's own SIP headers (`X-`, `P-`...) away from every other
-/// leg and the carrier (not copied to new legs, and no `sip_h_` variable sent by any leg),
-/// mark it and count it.
+/// authentication set), drop a `Replaces` an earlier REFER left for the next leg, keep the
+/// phone's own SIP headers (`X-`, `P-`...) away from every other leg and the carrier (not copied
+/// to new legs, and no `sip_h_` variable sent by any leg), mark it and count it.
 fn prelude(org: &OrgView, settings: &Settings) -> Vec<Act> {
     let slug = org.slug().as_str();
     vec![
         act("unset", names::UNROUTED_GUARD),
+        act("unset", names::REPLACES_VARIABLE),
         act("export", "sip_copy_custom_headers=false"),
         act("export", names::NO_EXTRA_HEADERS),
         act("export", names::DENY_ATTENDED_TRANSFER),

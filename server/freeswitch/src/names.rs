@@ -37,6 +37,11 @@ pub const DENY_ATTENDED_TRANSFER: &str = "deny_refer_requests=true";
 /// (sofia.c, 1.10.12), which may be a carrier leg; LittlePBX's answers set none. Exported on
 /// every leg of an org's call.
 pub const NO_EXTRA_HEADERS: &str = "exclude_outgoing_extra_header=^sip_h_";
+/// The `Replaces` header sofia puts into the INVITE of any new leg the channel calls (the
+/// variable is copied to the new leg). A REFER with Replaces sets it on the transferred party's
+/// leg from the Refer-To, whatever LittlePBX answers (sofia.c, 1.10.12), and that leg may later
+/// be transferred to the carrier; every org context removes it first.
+pub const REPLACES_VARIABLE: &str = "_sofia_replaces_";
 /// The channel variable sofia sets on a leg it blind-transfers: the REFER's whole Refer-To.
 pub const REFER_TO_VARIABLE: &str = "sip_refer_to";
 /// `limit hash <CALLS_REALM> <slug> -1` counts every call of an org.

@@ -25,11 +25,12 @@ fn org_context_rings_the_extension_of_its_own_domain() {
     assert_eq!(context_name(&t), "org_acme");
     let actions = t.actions();
     assert_eq!(actions[0], "unset execute_on_answer_lpbx_unrouted");
-    assert_eq!(actions[1], "export sip_copy_custom_headers=false");
-    assert_eq!(actions[2], "export exclude_outgoing_extra_header=^sip_h_");
-    assert_eq!(actions[3], "export deny_refer_requests=true");
-    assert_eq!(actions[4], "export lpbx_org=acme");
-    assert_eq!(actions[5], "limit hash lpbx_calls acme -1");
+    assert_eq!(actions[1], "unset _sofia_replaces_");
+    assert_eq!(actions[2], "export sip_copy_custom_headers=false");
+    assert_eq!(actions[3], "export exclude_outgoing_extra_header=^sip_h_");
+    assert_eq!(actions[4], "export deny_refer_requests=true");
+    assert_eq!(actions[5], "export lpbx_org=acme");
+    assert_eq!(actions[6], "limit hash lpbx_calls acme -1");
     assert!(actions.contains(&"bridge user/1001@acme.test".to_owned()));
     assert!(actions.contains(&"set call_timeout=20".to_owned()));
     assert_eq!(actions.last().unwrap(), "voicemail default acme.test 1001");

@@ -383,6 +383,68 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
     Ok(())
 }
 
+/// What a refused REFER leaves behind never reaches the carrier: sofia copies the Refer-To's
+/// `Replaces` and other headers onto the transferred party's leg (`_sofia_replaces_`,
+/// `sip_h_<name>`) whatever LittlePBX answers, and a later call from that leg would carry them.
+/// Here the leg is then sent to an outside number the way a blind transfer sends it (through
+/// its org context); the carrier's INVITE has neither header.
+pub async fn what_a_refused_refer_leaves_on_a_leg_never_reaches_the_carrier(
+    env: Arc<Env>,
+) -> anyhow::Result<()> {
+    let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    let callee = phone(&env, &env.acme, "101", Answer::Answer)?;
+    let mut call = call_from(env.acme.account("102"), "101", caller_port(&env, 29), 8000);
+    call.refer_to = Some(format!(
+        "<sip:101@{}?Replaces=nosuchcall%3Bto-tag%3D1%3Bfrom-tag%3D2&P-Charge-Info=%3Csip%3A%2B1999%40x%3E>",
+        env.acme.domain
+    ));
+    let running = sipp::call(&call, env.target())?;
+    let (leg, _) = leg_of(&env, &format!("101@{}", env.acme.domain))?;
+    env.fs
+        .wait_for(
+            &format!("uuid_getvar {leg} _sofia_replaces_"),
+            Duration::from_secs(5),
+            |out| out.contains("nosuchcall"),
+        )
+        .context("sofia did not put the REFER's Replaces on the transferred leg")?;
+    ensure!(
+        channel_var(&env, &leg, "sip_h_P-Charge-Info")?.is_some(),
+        "sofia did not put the REFER's other header on the transferred leg"
+    );
+    let number = "+15557654321";
+    env.fs.api(&format!(
+        "uuid_transfer {leg} {number} XML org_{}",
+        env.acme.slug
+    ))?;
+    ensure!(
+        carrier.wait_for_request("INVITE", Duration::from_secs(5)),
+        "the transferred leg did not reach acme's carrier"
+    );
+    running.stop()?;
+    callee.stop()?;
+    let seen = carrier.stop()?;
+    let invite = seen
+        .received
+        .iter()
+        .find(|m| m.starts_with("INVITE "))
+        .context("no INVITE")?;
+    ensure!(
+        invite
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("15557654321")),
+        "{invite}"
+    );
+    for header in ["Replaces:", "P-Charge-Info:"] {
+        ensure!(
+            !invite.lines().any(|l| l.starts_with(header)),
+            "the carrier's INVITE carries {header}\n{invite}"
+        );
+    }
+    hang_up_everything(&env)?;
+    Ok(())
+}
+
 /// The same nightmare transfer while LittlePBX does not answer (killed mid-call; an attacker
 /// could also make it slow): FreeSWITCH falls back to the static `channels/` file that
 /// `fs-install.sh` put into `freeswitch.xml`, which refuses the same way. Nothing is dialled.

@@ -50,6 +50,7 @@ pub fn all() -> Vec<(String, Backend, Scenario)> {
         scenario!(a_transfer_naming_no_call_dials_nothing_while_littlepbx_is_down),
         scenario!(a_blind_transfer_reaches_the_orgs_extension_or_leaves_through_its_gateway),
         scenario!(attended_transfer_joins_the_phones_own_calls_and_nothing_else),
+        scenario!(what_a_refused_refer_leaves_on_a_leg_never_reaches_the_carrier),
         scenario!(a_restored_version_is_what_freeswitch_answers_after_apply),
         scenario!(a_desk_phone_registers_with_the_account_of_its_file),
         // Last: it leaves acme's 102 locked out at 127.0.0.1 for 15 minutes.
