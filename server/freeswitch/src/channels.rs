@@ -7,7 +7,10 @@
 //!
 //! The rule: a phone may join **its own** two calls, nothing else. The call the `Replaces`
 //! names must be a channel of the same org and the same extension as the channel that received
-//! the REFER, and its other party a channel of that org; then the answer is a `loopback/` leg
+//! the REFER, its other party a channel of that org, the party handed over a channel of that
+//! org too, and not both of those two outside the org (two carrier legs joined would escape the
+//! org's outbound-call limit; a blind transfer, which runs the dialplan, joins them instead);
+//! then the answer is a `loopback/` leg
 //! that intercepts that other party (`intercept` hangs up the phone's leg of the named call and
 //! bridges the loopback to it; the loopback then bows out). Every other case, and every lookup
 //! LittlePBX cannot check, is answered with a dial string that fails at once,
@@ -109,6 +112,8 @@ pub struct TransferFacts {
     /// The channel that received the REFER (`refer-from-channel-id`); `None` when it could not
     /// be read.
     pub from: Option<Leg>,
+    /// The party the REFER-er hands over (`refer-for-channel-id`, sofia's partner of `from`).
+    pub transferee: Option<Leg>,
     /// The other channels with the same presence id as `from`, each with its partner.
     pub phone_calls: Vec<PhoneCall>,
 }
@@ -164,12 +169,28 @@ pub fn decide(req: &Request<'_>, facts: &TransferFacts) -> Decision {
     let (Some(call), None) = (named.next(), named.next()) else {
         return refuse(org, "the Replaces names no call of the transferring phone");
     };
-    match &call.partner {
-        Some(partner) if partner.org.as_ref() == org && is_uuid(&partner.uuid) => Decision::Join {
-            org: org.cloned().unwrap_or_default(),
-            target: partner.uuid.clone(),
-        },
-        _ => refuse(org, "the named call has no other party in the org"),
+    let Some(target) = call
+        .partner
+        .as_ref()
+        .filter(|p| p.org.as_ref() == org && is_uuid(&p.uuid))
+    else {
+        return refuse(org, "the named call has no other party in the org");
+    };
+    let Some(transferee) = facts.transferee.as_ref().filter(|t| t.org.as_ref() == org) else {
+        return refuse(org, "the party to hand over is not a call of the org");
+    };
+    // Two outside parties joined would talk through the org's trunk with neither leg counted
+    // against its outbound limit any more (the phone's legs, which held it, are gone). A blind
+    // transfer to an outside number runs through the dialplan and its limits instead.
+    if transferee.extension.is_none() && target.extension.is_none() {
+        return refuse(
+            org,
+            "both parties are outside the org (a blind transfer can join them)",
+        );
+    }
+    Decision::Join {
+        org: org.cloned().unwrap_or_default(),
+        target: target.uuid.clone(),
     }
 }
 
@@ -243,6 +264,7 @@ mod tests {
     const FROM: &str = "aaaaaaaa-0000-0000-0000-000000000001";
     const OWN: &str = "aaaaaaaa-0000-0000-0000-000000000002";
     const OTHER_PARTY: &str = "aaaaaaaa-0000-0000-0000-000000000003";
+    const TRANSFEREE: &str = "aaaaaaaa-0000-0000-0000-000000000004";
 
     fn leg(uuid: &str, org: &str, ext: &str, call_id: &str, partner: &str) -> Leg {
         Leg::from_variables(
@@ -259,7 +281,8 @@ mod tests {
 
     fn facts(calls: Vec<PhoneCall>) -> TransferFacts {
         TransferFacts {
-            from: Some(leg(FROM, "acme", "101", "consult@phone", "bbbb")),
+            from: Some(leg(FROM, "acme", "101", "consult@phone", TRANSFEREE)),
+            transferee: Some(leg(TRANSFEREE, "acme", "102", "b-leg", FROM)),
             phone_calls: calls,
         }
     }
@@ -350,10 +373,44 @@ mod tests {
     }
 
     #[test]
+    fn two_outside_parties_are_not_joined_and_the_handed_over_party_must_be_the_orgs() {
+        // The outside caller (no extension) to 102 (a phone) and 102 to an outside party: joined.
+        let mut facts = facts(vec![own_call("acme")]);
+        assert!(matches!(
+            decide_body(&lookup(""), &facts),
+            Decision::Join { .. }
+        ));
+        let mut to_a_phone = own_call("acme");
+        to_a_phone.partner.as_mut().unwrap().extension = Some("103".into());
+        facts.transferee.as_mut().unwrap().extension = None;
+        facts.phone_calls = vec![to_a_phone];
+        assert!(matches!(
+            decide_body(&lookup(""), &facts),
+            Decision::Join { .. }
+        ));
+        // Outside to outside: refused.
+        facts.phone_calls = vec![own_call("acme")];
+        match decide_body(&lookup(""), &facts) {
+            Decision::Refuse { why, .. } => assert!(why.contains("both parties"), "{why}"),
+            join => panic!("{join:?}"),
+        }
+        // The party handed over unknown or another org's.
+        for transferee in [None, Some(leg(TRANSFEREE, "globex", "102", "b", FROM))] {
+            let mut facts = self::facts(vec![own_call("acme")]);
+            facts.transferee = transferee;
+            match decide_body(&lookup(""), &facts) {
+                Decision::Refuse { why, .. } => assert!(why.contains("hand over"), "{why}"),
+                join => panic!("{join:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn an_unknown_or_foreign_transferring_channel_is_refused() {
         let body = lookup("");
         let gone = TransferFacts {
             from: None,
+            transferee: None,
             phone_calls: vec![own_call("acme")],
         };
         assert!(matches!(

@@ -303,7 +303,7 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
     }
     // The carrier's side of a call may not transfer at all (the carrier profile refuses REFER),
     // blind or with Replaces: the call from the DID reaches acme's voicemail, and the REFER
-    // sent during it is answered 403.
+    // sent during it is answered 405 (the profile does not offer REFER at all).
     for refer_to in [
         format!("<sip:+88212345@127.0.0.1:{attacker_port}>"),
         format!("<sip:101@{}>", env.acme.domain),
@@ -322,7 +322,7 @@ pub async fn refer_outside_the_org_is_refused_and_nothing_leaves_for_its_target(
         call.refer_to = Some(refer_to.clone());
         let outcome = sipp::call(&call, env.carrier_target())?.wait()?;
         ensure!(
-            answered(&outcome) && outcome.refer_code == Some(403),
+            answered(&outcome) && outcome.refer_code == Some(405),
             "the carrier's REFER {refer_to}: {outcome:?}"
         );
     }
@@ -641,7 +641,9 @@ fn notified(outcome: &Outcome) -> Vec<String> {
 /// calls 102 from another dialog and sends REFER with Replaces naming its first call. The
 /// caller ends up talking to 102, and 101's two legs are gone. Then every REFER with Replaces
 /// that names a call that is not the REFER-er's own is refused and changes nothing: globex's
-/// call, the call of acme's 102, and the phone's own call with an extra Refer-To header.
+/// call, the call of acme's 102, the phone's own call with an extra Refer-To header, and the
+/// phone's own call when both parties are outside (two carrier legs joined would escape the
+/// org's outbound limit).
 pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     env: Arc<Env>,
 ) -> anyhow::Result<()> {
@@ -708,17 +710,21 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     wait_calls(&env, "acme", 2)?;
     let (own_leg, own_call_id) = leg_of(&env, &format!("101@{}", env.acme.domain))?;
     let own_outside = partner_of(&env, &own_leg)?;
-    for (what, refer_to) in [
+    let carrier_agent = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    for (what, to, refer_to) in [
         (
             "globex's call",
+            "102",
             replaces_refer_to(&env, "102", &globex_call_id, ""),
         ),
         (
             "acme's 102's call",
+            "102",
             replaces_refer_to(&env, "102", &call_id_102, ""),
         ),
         (
             "its own call with a P-Charge-Info header",
+            "102",
             replaces_refer_to(
                 &env,
                 "102",
@@ -726,9 +732,15 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
                 "&P-Charge-Info=%3Csip%3A%2B1999%40x%3E",
             ),
         ),
+        // 101 calls out and hands that outside party to its other outside caller.
+        (
+            "its own call, joining two outside parties",
+            "+15557654321",
+            replaces_refer_to(&env, "102", &own_call_id, ""),
+        ),
     ] {
         let mark = env.fs.log_mark();
-        let mut call = call_from(env.acme.account("101"), "102", caller_port(&env, 25), 3000);
+        let mut call = call_from(env.acme.account("101"), to, caller_port(&env, 25), 3000);
         call.refer_after_ms = 1000;
         call.refer_to = Some(refer_to.clone());
         let outcome = sipp::call(&call, env.target())?.wait()?;
@@ -762,9 +774,20 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
             "{what}: 101's own call was changed"
         );
     }
+    ensure!(
+        carrier_agent
+            .stop()?
+            .requests_received
+            .iter()
+            .filter(|m| *m == "INVITE")
+            .count()
+            == 1,
+        "101's outside call did not leave once"
+    );
     for why in [
         "names no call of the transferring phone",
         "the Refer-To carries more than a Replaces",
+        "both parties are outside the org",
     ] {
         ensure!(
             pbx_logged(&env, &["REFER refused", "org=\"acme\"", why]).await?,

@@ -110,9 +110,10 @@ async fn xml(
         // The facts are read first: a `Request` is not `Sync`, so no borrow of it may be
         // held across an await.
         let from = request.param("refer-from-channel-id").map(str::to_owned);
+        let transferee = request.param("refer-for-channel-id").map(str::to_owned);
         let facts = tokio::time::timeout(
             TRANSFER_FACTS_TIMEOUT,
-            transfer_facts(state.freeswitch(), from.as_deref()),
+            transfer_facts(state.freeswitch(), from.as_deref(), transferee.as_deref()),
         )
         .await
         .unwrap_or_default();
@@ -176,13 +177,18 @@ fn transfer_answer(request: &freeswitch::Request<'_>, facts: &channels::Transfer
 }
 
 /// What `channels::decide` needs: the channel that received the REFER (`from`, the lookup's
-/// `refer-from-channel-id`) and the other channels
+/// `refer-from-channel-id`), the party it hands over (`refer-for-channel-id`) and the other
+/// channels
 /// of the same phone, each with its partner. Whatever cannot be read is left out, which refuses.
 async fn transfer_facts(
     fs: &engine::fs_socket::FreeSwitch,
     from: Option<&str>,
+    transferee: Option<&str>,
 ) -> channels::TransferFacts {
     let mut facts = channels::TransferFacts::default();
+    if let Some(transferee) = transferee {
+        facts.transferee = read_leg(fs, transferee).await;
+    }
     let Some(from) = from else {
         return facts;
     };
