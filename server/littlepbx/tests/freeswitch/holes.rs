@@ -78,10 +78,8 @@ fn leg_of(env: &Env, user_at_domain: &str) -> anyhow::Result<(String, String)> {
         // `show channels` reads FreeSWITCH's core database, which may still list a channel of
         // an earlier scenario that is gone: take one that answers.
         for uuid in uuids {
-            let call_id = env.fs.api(&format!("uuid_getvar {uuid} sip_call_id"))?;
-            let call_id = call_id.trim();
-            if !call_id.is_empty() && !call_id.starts_with("-ERR") && call_id != "_undef_" {
-                return Ok((uuid.to_owned(), call_id.to_owned()));
+            if let Some(call_id) = channel_var(env, uuid, "sip_call_id")? {
+                return Ok((uuid.to_owned(), call_id));
             }
         }
         ensure!(
@@ -606,14 +604,19 @@ fn wait_talking(env: &Env, uuid: &str, other: &str) -> anyhow::Result<bool> {
     }
 }
 
-/// The other party of a channel (`signal_bond`), once it has one (at most 5 s).
+/// The channel `uuid` talks to ([`talks_to`]), once it talks to one (at most 5 s).
 fn partner_of(env: &Env, uuid: &str) -> anyhow::Result<String> {
-    let command = format!("uuid_getvar {uuid} signal_bond");
-    env.fs.wait_for(&command, Duration::from_secs(5), |out| {
-        let out = out.trim();
-        !out.is_empty() && out != "_undef_" && !out.starts_with("-ERR")
-    })?;
-    Ok(env.fs.api(&command)?.trim().to_owned())
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(partner) = talks_to(env, uuid)? {
+            return Ok(partner);
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "{uuid} is bridged to nothing"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A REFER's Refer-To naming `call_id` in its Replaces (tags as a phone sends them; sofia looks
@@ -794,13 +797,18 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
             "no log line names acme and: {why}"
         );
     }
-    for (whose, running) in [("the transferred", caller), ("101's own", own_caller)] {
-        let outcome = running.stop()?;
-        ensure!(
-            answered(&outcome) && !outcome.requests_received.iter().any(|m| m == "BYE"),
-            "{whose} outside caller was hung up: {outcome:?}"
-        );
-    }
+    let outcome = own_caller.stop()?;
+    ensure!(
+        answered(&outcome) && !outcome.requests_received.iter().any(|m| m == "BYE"),
+        "101's own outside caller was hung up: {outcome:?}"
+    );
+    // When 102 hangs up, the transferred caller is hung up too (no call is left behind).
+    env.fs.api(&format!("uuid_kill {leg_102}"))?;
+    let outcome = caller.wait()?;
+    ensure!(
+        answered(&outcome) && outcome.requests_received.iter().any(|m| m == "BYE"),
+        "the transferred caller was not hung up when 102 hung up: {outcome:?}"
+    );
     let globex = globex_caller.stop()?;
     ensure!(
         answered(&globex) && !globex.requests_received.iter().any(|m| m == "BYE"),

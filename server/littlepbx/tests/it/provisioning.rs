@@ -1073,7 +1073,10 @@ db_test!(
         );
         let problems = guide["problems"].to_string();
         assert!(problems.contains("pbx.acme.localhost") && problems.contains("NAT"));
-        assert!(problems.contains("blind transfers"), "{problems}");
+        assert!(
+            problems.contains("Both kinds of transfer work") && problems.contains("Attended:"),
+            "{problems}"
+        );
         let text = guide.to_string();
         assert!(!text.contains(ANN_PASSWORD));
         assert!(!text.contains(&stored_a1(&app, orgs.acme, "101").await));
