@@ -178,8 +178,8 @@ fn transfer_answer(request: &freeswitch::Request<'_>, facts: &channels::Transfer
 
 /// What `channels::decide` needs: the channel that received the REFER (`from`, the lookup's
 /// `refer-from-channel-id`), the party it hands over (`refer-for-channel-id`) and the other
-/// channels
-/// of the same phone, each with its partner. Whatever cannot be read is left out, which refuses.
+/// channels of the same phone (at most 16), each with the channel it talks to. Whatever cannot
+/// be read is left out, which refuses.
 async fn transfer_facts(
     fs: &engine::fs_socket::FreeSwitch,
     from: Option<&str>,
