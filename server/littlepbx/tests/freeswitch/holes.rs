@@ -646,7 +646,8 @@ fn notified(outcome: &Outcome) -> Vec<String> {
 /// that names a call that is not the REFER-er's own is refused and changes nothing: globex's
 /// call, the call of acme's 102, the phone's own call with an extra Refer-To header, and the
 /// phone's own call when both parties are outside (two carrier legs joined would escape the
-/// org's outbound limit).
+/// org's outbound limit). Last, the REFER sent on the first call naming the consultation (the
+/// other way round) joins the same way.
 pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     env: Arc<Env>,
 ) -> anyhow::Result<()> {
@@ -815,8 +816,72 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
         "globex's call was hung up: {globex:?}"
     );
     globex_callee.stop()?;
+
+    // The other way round, as most phones send it: the REFER goes on the first call (101 to
+    // 102) and names the consultation (101 to an outside number). 102 ends up talking to the
+    // outside party, and hanging up 102 hangs that party up.
+    let carrier_agent = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    let (first_id, consult_id) = ("first-b@littlepbx.test", "consultation-b@littlepbx.test");
+    let mut first = call_from(env.acme.account("101"), "102", caller_port(&env, 8), 8000);
+    first.call_id = Some(first_id.into());
+    first.refer_after_ms = 3000;
+    first.refer_to = Some(replaces_refer_to(&env, "+15557654321", consult_id, ""));
+    let first = sipp::call(&first, env.target())?;
+    let phone_leg = partner_of(&env, &leg_with_call_id(&env, first_id)?)?;
+    let mut consult = call_from(
+        env.acme.account("101"),
+        "+15557654321",
+        caller_port(&env, 9),
+        8000,
+    );
+    consult.call_id = Some(consult_id.into());
+    let consult = sipp::call(&consult, env.target())?;
+    let outside_b = partner_of(&env, &leg_with_call_id(&env, consult_id)?)?;
+    let first = first.wait()?;
+    ensure!(
+        first.refer_code == Some(202) && notified(&first).iter().any(|l| l == "SIP/2.0 200 OK"),
+        "the REFER on the first call: {first:?}"
+    );
+    ensure!(
+        wait_talking(&env, &outside_b, &phone_leg)?,
+        "the outside party is not bridged to 102 ({phone_leg}): {:?}",
+        talks_to(&env, &outside_b)?
+    );
+    let consult = consult.wait()?;
+    ensure!(
+        consult.requests_received.iter().any(|m| m == "BYE"),
+        "101's consultation leg was not hung up: {consult:?}"
+    );
+    env.fs.api(&format!("uuid_kill {phone_leg}"))?;
+    ensure!(
+        carrier_agent.wait_for_request("BYE", Duration::from_secs(5)),
+        "the outside party was not hung up when 102 hung up"
+    );
+    carrier_agent.stop()?;
     phone_101.stop()?;
     phone_102.stop()?;
     hang_up_everything(&env)?;
     Ok(())
+}
+
+/// The uuid of the channel whose SIP Call-ID is `call_id`, once it is up (at most 5 s).
+fn leg_with_call_id(env: &Env, call_id: &str) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let json: Value = serde_json::from_str(&env.fs.api("show channels as json")?)
+            .context("show channels as json")?;
+        for row in json["rows"].as_array().into_iter().flatten() {
+            let Some(uuid) = row["uuid"].as_str() else {
+                continue;
+            };
+            if channel_var(env, uuid, "sip_call_id")?.as_deref() == Some(call_id) {
+                return Ok(uuid.to_owned());
+            }
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no channel with Call-ID {call_id}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

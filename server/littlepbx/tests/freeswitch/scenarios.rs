@@ -124,6 +124,7 @@ pub(crate) fn call_from(from: Account, to: &str, port: u16, hold_ms: u64) -> Cal
         timeout_s: 30,
         refer_to: None,
         refer_after_ms: sipp::REFER_DELAY_MS,
+        call_id: None,
     }
 }
 
@@ -152,6 +153,7 @@ pub(crate) fn carrier_call(
         timeout_s: 30,
         refer_to: None,
         refer_after_ms: sipp::REFER_DELAY_MS,
+        call_id: None,
     }
 }
 

@@ -136,6 +136,9 @@ pub struct Call {
     pub refer_to: Option<String>,
     /// See `refer_to`; [`REFER_DELAY_MS`] unless a scenario needs time before the REFER.
     pub refer_after_ms: u64,
+    /// The INVITE's Call-ID (sipp's `-cid_str`, no `%` in it); sipp makes one up when `None`.
+    /// A scenario sets it when another call's REFER must name this call.
+    pub call_id: Option<String>,
 }
 
 /// What a phone or carrier does with an INVITE.
@@ -364,6 +367,9 @@ pub fn call(call: &Call, target: Target) -> Result<Running> {
     let mut args = uac_args(target, creds);
     // Answer OPTIONS/INFO/NOTIFY/UPDATE within the call instead of treating them as unexpected.
     args.push("-aa".into());
+    if let Some(call_id) = &call.call_id {
+        args.extend(["-cid_str".into(), call_id.replace('%', "%%")]);
+    }
     start(&xml, call.local_ip, call.local_port, call.timeout_s, &args)
 }
 
@@ -1581,6 +1587,7 @@ CSeq: 10 BYE
             timeout_s: 10,
             refer_to: None,
             refer_after_ms: REFER_DELAY_MS,
+            call_id: None,
         }
     }
 
