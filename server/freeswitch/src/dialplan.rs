@@ -342,6 +342,7 @@ fn outbound(
     };
     let caller_id = org.caller_id(caller);
     let slug = org.slug().as_str();
+    let mut dial = format!("sofia/gateway/{gateway}/{number}");
     if !emergency {
         let limits = org.limits;
         if caller_id.is_none() {
@@ -360,14 +361,19 @@ fn outbound(
             names::CPS_REALM,
             limits.calls_per_second
         );
-        actions.push(act("limit", out));
+        // The concurrent-call count is taken by the carrier leg itself, before its INVITE is
+        // sent (`execute_on_originate` runs before the leg starts), and kept until it hangs up
+        // (`limit_ignore_transfer`: FreeSWITCH would drop it when the new leg starts routing, or
+        // when a transfer re-routes it): it lasts as long as the outside call, also after a
+        // transfer has hung up the leg that dialled it.
+        dial = format!("{{limit_ignore_transfer=true,execute_on_originate='limit {out}'}}{dial}");
         actions.push(act("limit", cps));
     }
     if let Some(did) = caller_id {
         push_caller_id(&mut actions, org, did);
     }
     actions.push(act("set", "hangup_after_bridge=true"));
-    actions.push(act("bridge", format!("sofia/gateway/{gateway}/{number}")));
+    actions.push(act("bridge", dial));
     Plan::route(actions, if emergency { "emergency" } else { "outbound" })
 }
 

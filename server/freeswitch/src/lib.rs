@@ -96,8 +96,10 @@
 //! checked against the org, and is hard-coded into the answer (`*97`, caller ID),
 //! never left as `${user_name}`. Outbound caller ID is the extension's DID or the org default,
 //! only if the org owns it; without one only emergency numbers route. Limits: `limit hash
-//! lpbx_out <slug> <max> !CALL_REJECTED` and `limit hash lpbx_cps <slug> <n>/1 !CALL_REJECTED`;
-//! 0 bars PSTN calls. The caller name on PSTN calls is the company name reduced to display-name
+//! lpbx_cps <slug> <n>/1 !CALL_REJECTED` on the calling leg, and `limit hash lpbx_out <slug>
+//! <max> !CALL_REJECTED` run by the carrier leg itself when it is originated (before its INVITE)
+//! with `limit_ignore_transfer=true`, so an outside call counts for as long as it lasts, also
+//! after a transfer hung up the leg that dialled it; 0 bars PSTN calls. The caller name on PSTN calls is the company name reduced to display-name
 //! characters.
 //!
 //! **Inbound flow.** `org_<slug>_inbound` routes only to extensions and runs their call flow,

@@ -46,7 +46,8 @@ pub const REPLACES_VARIABLE: &str = "_sofia_replaces_";
 pub const REFER_TO_VARIABLE: &str = "sip_refer_to";
 /// `limit hash <CALLS_REALM> <slug> -1` counts every call of an org.
 pub const CALLS_REALM: &str = "lpbx_calls";
-/// `limit hash <OUTBOUND_REALM> <slug> <max>` caps concurrent calls to the PSTN.
+/// `limit hash <OUTBOUND_REALM> <slug> <max>` caps concurrent calls to the PSTN; run by each
+/// carrier leg when it is originated, so that it counts as long as that leg lives.
 pub const OUTBOUND_REALM: &str = "lpbx_out";
 /// `limit hash <CPS_REALM> <slug> <n>/1` caps new PSTN calls per second.
 pub const CPS_REALM: &str = "lpbx_cps";

@@ -837,6 +837,11 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     consult.call_id = Some(consult_id.into());
     let consult = sipp::call(&consult, env.target())?;
     let outside_b = partner_of(&env, &leg_with_call_id(&env, consult_id)?)?;
+    let outside_calls = || env.fs.api("limit_usage hash lpbx_out acme");
+    ensure!(
+        outside_calls()?.trim() == "1",
+        "the consultation is not counted"
+    );
     let first = first.wait()?;
     ensure!(
         first.refer_code == Some(202) && notified(&first).iter().any(|l| l == "SIP/2.0 200 OK"),
@@ -852,11 +857,24 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
         consult.requests_received.iter().any(|m| m == "BYE"),
         "101's consultation leg was not hung up: {consult:?}"
     );
+    // The outside call still counts against acme's limit after the leg that dialled it is gone.
+    ensure!(
+        outside_calls()?.trim() == "1",
+        "the transferred outside call is no longer counted: {}",
+        outside_calls()?
+    );
     env.fs.api(&format!("uuid_kill {phone_leg}"))?;
     ensure!(
         carrier_agent.wait_for_request("BYE", Duration::from_secs(5)),
         "the outside party was not hung up when 102 hung up"
     );
+    env.fs
+        .wait_for(
+            "limit_usage hash lpbx_out acme",
+            Duration::from_secs(5),
+            |out| out.trim() == "0",
+        )
+        .context("the count outlived the outside call")?;
     carrier_agent.stop()?;
     phone_101.stop()?;
     phone_102.stop()?;

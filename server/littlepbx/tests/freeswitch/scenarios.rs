@@ -509,6 +509,83 @@ async fn outbound_calls_leave_through_the_orgs_own_gateway_only(
         !globex_seen.requests_received.iter().any(|m| m == "INVITE"),
         "globex's carrier got an INVITE"
     );
+    outside_calls_are_capped_by_the_orgs_limit(&env, number).await
+}
+
+/// With acme's limit at one outside call, a second one while the first is up is refused before
+/// anything leaves FreeSWITCH (the carrier leg takes the count before its INVITE is sent), and
+/// the count follows the carrier leg: one while the call is up, none after.
+async fn outside_calls_are_capped_by_the_orgs_limit(env: &Env, number: &str) -> anyhow::Result<()> {
+    let org = env.provider.ok(Method::GET, "/orgs/acme", None).await?;
+    let limits = org["limits"].clone();
+    ensure!(limits.is_object(), "acme's limits: {org}");
+    let mut capped = limits.clone();
+    capped["max_outbound_calls"] = json!(1);
+    set_acme_limits(env, capped).await?;
+    let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
+    let first = call_from(env.acme.account("101"), number, caller_port(env, 6), 4000);
+    let first = sipp::call(&first, env.target())?;
+    env.fs
+        .wait_for(
+            "limit_usage hash lpbx_out acme",
+            Duration::from_secs(5),
+            |out| out.trim() == "1",
+        )
+        .context("the first outside call is not counted")?;
+    let second = call_from(env.acme.account("102"), number, caller_port(env, 7), 0);
+    let second = sipp::call(&second, env.target())?.wait()?;
+    ensure!(
+        second.final_code.is_some_and(|c| c >= 400),
+        "a second outside call over acme's limit: {second:?}"
+    );
+    ensure!(answered(&first.wait()?), "the first outside call");
+    env.fs
+        .wait_for(
+            "limit_usage hash lpbx_out acme",
+            Duration::from_secs(5),
+            |out| out.trim() == "0",
+        )
+        .context("the count outlived the call")?;
+    let seen = carrier.stop()?;
+    let invites = seen
+        .requests_received
+        .iter()
+        .filter(|m| *m == "INVITE")
+        .count();
+    set_acme_limits(env, limits).await?;
+    ensure!(
+        invites == 1,
+        "acme's carrier got {invites} INVITEs with a limit of one call"
+    );
+    Ok(())
+}
+
+/// Sets acme's limits and waits until LittlePBX serves them (its configuration epoch moved).
+async fn set_acme_limits(env: &Env, limits: serde_json::Value) -> anyhow::Result<()> {
+    let epoch = || async {
+        let health: serde_json::Value =
+            reqwest::get(format!("http://127.0.0.1:{}/healthz", env.ports.http(0)))
+                .await?
+                .json()
+                .await?;
+        anyhow::Ok(health["freeswitch_config"]["epoch"].as_i64().unwrap_or(-1))
+    };
+    let before = epoch().await?;
+    env.provider
+        .ok(
+            Method::PATCH,
+            "/orgs/acme",
+            Some(json!({ "limits": limits })),
+        )
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while epoch().await? <= before {
+        ensure!(
+            Instant::now() < deadline,
+            "acme's new limits are not served"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     Ok(())
 }
 
