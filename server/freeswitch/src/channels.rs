@@ -7,11 +7,8 @@
 //!
 //! The rule: a phone may join **its own** two calls, nothing else. The call the `Replaces`
 //! names must be a channel of the same org and the same extension as the channel that received
-//! the REFER, its other party a channel of that org, the party handed over a channel of that
-//! org too, and not both of those two outside the org (two carrier legs joined would escape the
-//! org's outbound-call limit; a blind transfer, which runs the dialplan, joins them instead);
-//! then the answer is a `loopback/` leg
-//! that intercepts that other party (`intercept` hangs up the phone's leg of the named call and
+//! the REFER, its other party a channel of that org, and the party handed over a channel of that
+//! org too; then the answer is a `loopback/` leg that intercepts that other party (`intercept` hangs up the phone's leg of the named call and
 //! bridges the loopback to it; the loopback then bows out). Every other case, and every lookup
 //! LittlePBX cannot check, is answered with a dial string that fails at once,
 //! [`REFUSED_DIAL_STRING`], so nothing is called.
@@ -176,18 +173,15 @@ pub fn decide(req: &Request<'_>, facts: &TransferFacts) -> Decision {
     else {
         return refuse(org, "the named call has no other party in the org");
     };
-    let Some(transferee) = facts.transferee.as_ref().filter(|t| t.org.as_ref() == org) else {
+    if !facts
+        .transferee
+        .as_ref()
+        .is_some_and(|t| t.org.as_ref() == org)
+    {
         return refuse(org, "the party to hand over is not a call of the org");
-    };
-    // Two outside parties joined would talk through the org's trunk with neither leg counted
-    // against its outbound limit any more (the phone's legs, which held it, are gone). A blind
-    // transfer to an outside number runs through the dialplan and its limits instead.
-    if transferee.extension.is_none() && target.extension.is_none() {
-        return refuse(
-            org,
-            "both parties are outside the org (a blind transfer can join them)",
-        );
     }
+    // Two outside parties may be joined too: an outside call the org dialled keeps counting
+    // against its outbound limit on its own carrier leg (see the dialplan's `outbound`).
     Decision::Join {
         org: org.cloned().unwrap_or_default(),
         target: target.uuid.clone(),
@@ -373,7 +367,7 @@ mod tests {
     }
 
     #[test]
-    fn two_outside_parties_are_not_joined_and_the_handed_over_party_must_be_the_orgs() {
+    fn outside_parties_are_joined_and_the_handed_over_party_must_be_the_orgs() {
         // The outside caller (no extension) to 102 (a phone) and 102 to an outside party: joined.
         let mut facts = facts(vec![own_call("acme")]);
         assert!(matches!(
@@ -388,12 +382,12 @@ mod tests {
             decide_body(&lookup(""), &facts),
             Decision::Join { .. }
         ));
-        // Outside to outside: refused.
+        // Outside to outside: joined too.
         facts.phone_calls = vec![own_call("acme")];
-        match decide_body(&lookup(""), &facts) {
-            Decision::Refuse { why, .. } => assert!(why.contains("both parties"), "{why}"),
-            join => panic!("{join:?}"),
-        }
+        assert!(matches!(
+            decide_body(&lookup(""), &facts),
+            Decision::Join { .. }
+        ));
         // The party handed over unknown or another org's.
         for transferee in [None, Some(leg(TRANSFEREE, "globex", "102", "b", FROM))] {
             let mut facts = self::facts(vec![own_call("acme")]);
