@@ -173,10 +173,10 @@ pub fn decide(req: &Request<'_>, facts: &TransferFacts) -> Decision {
     else {
         return refuse(org, "the named call has no other party in the org");
     };
-    if !facts
+    if facts
         .transferee
         .as_ref()
-        .is_some_and(|t| t.org.as_ref() == org)
+        .is_none_or(|t| t.org.as_ref() != org)
     {
         return refuse(org, "the party to hand over is not a call of the org");
     }
