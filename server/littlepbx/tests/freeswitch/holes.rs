@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::scenarios::{
     answered, call_from, call_in, caller_port, ended_by_caller, phone, wait_calls,
+    wait_outside_calls,
 };
 use crate::sipp::{self, Answer, Outcome};
 use crate::world::Env;
@@ -793,17 +794,13 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
         consult.refer_code == Some(202) && notified(&consult).iter().any(|l| l == "SIP/2.0 200 OK"),
         "joining two outside parties: {consult:?}"
     );
-    let joined_to =
-        talks_to(&env, &own_outside)?.context("101's outside caller talks to no one")?;
+    let outside_call = leg_with(&env, "channel_name", &format!("sofia/external/{number}"))?;
     ensure!(
-        channel_var(&env, &joined_to, "channel_name")?.as_deref()
-            == Some(format!("sofia/external/{number}").as_str()),
-        "101's outside caller is not joined to the outside call ({joined_to})"
+        wait_talking(&env, &own_outside, &outside_call)?,
+        "101's outside caller is not joined to the outside call: {:?}",
+        talks_to(&env, &own_outside)?
     );
-    ensure!(
-        env.fs.api("limit_usage hash lpbx_out acme")?.trim() == "1",
-        "the joined outside call is not counted"
-    );
+    wait_outside_calls(&env, "acme", 1).context("the joined outside call is not counted")?;
     env.fs.api(&format!("uuid_kill {own_outside}"))?;
     ensure!(
         carrier_agent.wait_for_request("BYE", Duration::from_secs(5)),
@@ -844,7 +841,7 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     first.refer_after_ms = 3000;
     first.refer_to = Some(replaces_refer_to(&env, "+15557654321", consult_id, ""));
     let first = sipp::call(&first, env.target())?;
-    let phone_leg = partner_of(&env, &leg_with_call_id(&env, first_id)?)?;
+    let phone_leg = partner_of(&env, &leg_with(&env, "sip_call_id", first_id)?)?;
     let mut consult = call_from(
         env.acme.account("101"),
         "+15557654321",
@@ -853,12 +850,8 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     );
     consult.call_id = Some(consult_id.into());
     let consult = sipp::call(&consult, env.target())?;
-    let outside_b = partner_of(&env, &leg_with_call_id(&env, consult_id)?)?;
-    let outside_calls = || env.fs.api("limit_usage hash lpbx_out acme");
-    ensure!(
-        outside_calls()?.trim() == "1",
-        "the consultation is not counted"
-    );
+    let outside_b = partner_of(&env, &leg_with(&env, "sip_call_id", consult_id)?)?;
+    wait_outside_calls(&env, "acme", 1).context("the consultation is not counted")?;
     let first = first.wait()?;
     ensure!(
         first.refer_code == Some(202) && notified(&first).iter().any(|l| l == "SIP/2.0 200 OK"),
@@ -875,23 +868,14 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
         "101's consultation leg was not hung up: {consult:?}"
     );
     // The outside call still counts against acme's limit after the leg that dialled it is gone.
-    ensure!(
-        outside_calls()?.trim() == "1",
-        "the transferred outside call is no longer counted: {}",
-        outside_calls()?
-    );
+    wait_outside_calls(&env, "acme", 1)
+        .context("the transferred outside call is no longer counted")?;
     env.fs.api(&format!("uuid_kill {phone_leg}"))?;
     ensure!(
         carrier_agent.wait_for_request("BYE", Duration::from_secs(5)),
         "the outside party was not hung up when 102 hung up"
     );
-    env.fs
-        .wait_for(
-            "limit_usage hash lpbx_out acme",
-            Duration::from_secs(5),
-            |out| out.trim() == "0",
-        )
-        .context("the count outlived the outside call")?;
+    wait_outside_calls(&env, "acme", 0).context("the count outlived the outside call")?;
     carrier_agent.stop()?;
     phone_101.stop()?;
     phone_102.stop()?;
@@ -899,8 +883,8 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     Ok(())
 }
 
-/// The uuid of the channel whose SIP Call-ID is `call_id`, once it is up (at most 5 s).
-fn leg_with_call_id(env: &Env, call_id: &str) -> anyhow::Result<String> {
+/// The uuid of the channel whose channel variable `name` is `value`, once it is up (at most 5 s).
+fn leg_with(env: &Env, name: &str, value: &str) -> anyhow::Result<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         let json: Value = serde_json::from_str(&env.fs.api("show channels as json")?)
@@ -909,13 +893,13 @@ fn leg_with_call_id(env: &Env, call_id: &str) -> anyhow::Result<String> {
             let Some(uuid) = row["uuid"].as_str() else {
                 continue;
             };
-            if channel_var(env, uuid, "sip_call_id")?.as_deref() == Some(call_id) {
+            if channel_var(env, uuid, name)?.as_deref() == Some(value) {
                 return Ok(uuid.to_owned());
             }
         }
         ensure!(
             std::time::Instant::now() < deadline,
-            "no channel with Call-ID {call_id}"
+            "no channel with {name} {value}"
         );
         std::thread::sleep(Duration::from_millis(100));
     }

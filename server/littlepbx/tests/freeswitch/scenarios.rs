@@ -172,6 +172,17 @@ pub(crate) fn wait_calls(env: &Env, slug: &str, n: u32) -> anyhow::Result<()> {
         .map(|_| ())
 }
 
+/// Waits until `limit_usage hash lpbx_out <slug>` (the org's outside calls) is `n`.
+pub(crate) fn wait_outside_calls(env: &Env, slug: &str, n: u32) -> anyhow::Result<()> {
+    env.fs
+        .wait_for(
+            &format!("limit_usage hash lpbx_out {slug}"),
+            Duration::from_secs(5),
+            |out| out.trim() == n.to_string(),
+        )
+        .map(|_| ())
+}
+
 fn registrations(env: &Env) -> anyhow::Result<String> {
     env.fs.api("sofia status profile internal reg")
 }
@@ -525,13 +536,7 @@ async fn outside_calls_are_capped_by_the_orgs_limit(env: &Env, number: &str) -> 
     let carrier = sipp::uas(Ipv4Addr::LOCALHOST, env.ports.agent(50), Answer::Answer)?;
     let first = call_from(env.acme.account("101"), number, caller_port(env, 6), 4000);
     let first = sipp::call(&first, env.target())?;
-    env.fs
-        .wait_for(
-            "limit_usage hash lpbx_out acme",
-            Duration::from_secs(5),
-            |out| out.trim() == "1",
-        )
-        .context("the first outside call is not counted")?;
+    wait_outside_calls(env, "acme", 1).context("the first outside call is not counted")?;
     let second = call_from(env.acme.account("102"), number, caller_port(env, 7), 0);
     let second = sipp::call(&second, env.target())?.wait()?;
     ensure!(
@@ -539,13 +544,7 @@ async fn outside_calls_are_capped_by_the_orgs_limit(env: &Env, number: &str) -> 
         "a second outside call over acme's limit: {second:?}"
     );
     ensure!(answered(&first.wait()?), "the first outside call");
-    env.fs
-        .wait_for(
-            "limit_usage hash lpbx_out acme",
-            Duration::from_secs(5),
-            |out| out.trim() == "0",
-        )
-        .context("the count outlived the call")?;
+    wait_outside_calls(env, "acme", 0).context("the count outlived the call")?;
     let seen = carrier.stop()?;
     let invites = seen
         .requests_received
