@@ -89,6 +89,11 @@ impl Leg {
         leg
     }
 
+    /// Whether LittlePBX marked this channel as `org`'s.
+    pub fn is_of(&self, org: &str) -> bool {
+        self.org.as_deref() == Some(org)
+    }
+
     /// The channel this one talks to: the one it is bridged to, else its signalling partner.
     pub fn other_party(&self) -> Option<&str> {
         self.bridged_to.as_deref().or(self.partner.as_deref())
@@ -134,8 +139,8 @@ pub fn is_uuid(text: &str) -> bool {
 
 /// Decides one `channels` lookup from the request and what FreeSWITCH said.
 pub fn decide(req: &Request<'_>, facts: &TransferFacts) -> Decision {
-    let refuse = |org: Option<&String>, why| Decision::Refuse {
-        org: org.cloned(),
+    let refuse = |org: Option<&str>, why| Decision::Refuse {
+        org: org.map(str::to_owned),
         why,
     };
     if req.param("purpose") != Some("nightmare_xfer") {
@@ -144,48 +149,57 @@ pub fn decide(req: &Request<'_>, facts: &TransferFacts) -> Decision {
     let Some(from) = &facts.from else {
         return refuse(None, "the transferring channel is gone");
     };
-    let (Some(org), Some(extension)) = (&from.org, &from.extension) else {
+    let (Some(org), Some(extension)) = (from.org.as_deref(), from.extension.as_deref()) else {
         return refuse(
-            from.org.as_ref(),
+            from.org.as_deref(),
             "the transferring channel is not an org's phone",
         );
     };
-    let org = Some(org);
-    if !refer_to_is_plain(req) {
-        return refuse(org, "the Refer-To carries more than a Replaces");
+    match join_target(req, facts, from, org, extension) {
+        Ok(target) => Decision::Join {
+            org: org.to_owned(),
+            target: target.to_owned(),
+        },
+        Err(why) => refuse(Some(org), why),
     }
-    let Some(call_id) = req.param("replaces-call-id").filter(|c| !c.is_empty()) else {
-        return refuse(org, "the Replaces names no call");
-    };
+}
+
+/// The channel to intercept for the REFER-er `from`, a phone of `org` with `extension`: the
+/// other party of the one call of that phone the Replaces names; or why there is none.
+fn join_target<'f>(
+    req: &Request<'_>,
+    facts: &'f TransferFacts,
+    from: &Leg,
+    org: &str,
+    extension: &str,
+) -> Result<&'f str, &'static str> {
+    if !refer_to_is_plain(req) {
+        return Err("the Refer-To carries more than a Replaces");
+    }
+    let call_id = req
+        .param("replaces-call-id")
+        .filter(|c| !c.is_empty())
+        .ok_or("the Replaces names no call")?;
     let mut named = facts.phone_calls.iter().filter(|call| {
         call.leg.uuid != from.uuid
             && call.leg.call_id.as_deref() == Some(call_id)
-            && call.leg.org.as_ref() == org
-            && call.leg.extension.as_ref() == Some(extension)
+            && call.leg.is_of(org)
+            && call.leg.extension.as_deref() == Some(extension)
     });
     let (Some(call), None) = (named.next(), named.next()) else {
-        return refuse(org, "the Replaces names no call of the transferring phone");
+        return Err("the Replaces names no call of the transferring phone");
     };
-    let Some(target) = call
+    let target = call
         .partner
         .as_ref()
-        .filter(|p| p.org.as_ref() == org && is_uuid(&p.uuid))
-    else {
-        return refuse(org, "the named call has no other party in the org");
-    };
-    if facts
-        .transferee
-        .as_ref()
-        .is_none_or(|t| t.org.as_ref() != org)
-    {
-        return refuse(org, "the party to hand over is not a call of the org");
+        .filter(|p| p.is_of(org) && is_uuid(&p.uuid))
+        .ok_or("the named call has no other party in the org")?;
+    if facts.transferee.as_ref().is_none_or(|t| !t.is_of(org)) {
+        return Err("the party to hand over is not a call of the org");
     }
     // Two outside parties may be joined too: an outside call the org dialled keeps counting
     // against its outbound limit on its own carrier leg (see the dialplan's `outbound`).
-    Decision::Join {
-        org: org.cloned().unwrap_or_default(),
-        target: target.uuid.clone(),
-    }
+    Ok(&target.uuid)
 }
 
 /// True when the Refer-To's parameters are plain URI characters and its headers are exactly

@@ -532,30 +532,22 @@ mod tests {
     #[test]
     fn refer_to_hosts() {
         let host = |r: &str| refer_to_host(r);
-        assert_eq!(
-            host("<sip:103@pbx.acme.localhost>").as_deref(),
-            Some("pbx.acme.localhost")
-        );
-        assert_eq!(
-            host("\"Reception\" <sip:103@PBX.Acme.localhost:5060;transport=udp>").as_deref(),
-            Some("pbx.acme.localhost")
-        );
-        assert_eq!(
-            host("sips:+4930123@pbx.acme.localhost;user=phone").as_deref(),
-            Some("pbx.acme.localhost")
-        );
-        assert_eq!(
-            host("<sip:103@pbx.acme.localhost?Foo=bar>").as_deref(),
-            Some("pbx.acme.localhost")
-        );
-        assert_eq!(
-            host("<sip:101@pbx.globex.localhost>").as_deref(),
-            Some("pbx.globex.localhost")
-        );
-        assert_eq!(
-            host("<sip:+88212345@127.0.0.1:5099>").as_deref(),
-            Some("127.0.0.1")
-        );
+        for (refer_to, expected) in [
+            ("<sip:103@pbx.acme.localhost>", "pbx.acme.localhost"),
+            (
+                "\"Reception\" <sip:103@PBX.Acme.localhost:5060;transport=udp>",
+                "pbx.acme.localhost",
+            ),
+            (
+                "sips:+4930123@pbx.acme.localhost;user=phone",
+                "pbx.acme.localhost",
+            ),
+            ("<sip:103@pbx.acme.localhost?Foo=bar>", "pbx.acme.localhost"),
+            ("<sip:101@pbx.globex.localhost>", "pbx.globex.localhost"),
+            ("<sip:+88212345@127.0.0.1:5099>", "127.0.0.1"),
+        ] {
+            assert_eq!(host(refer_to).as_deref(), Some(expected), "{refer_to}");
+        }
         for bad in [
             "<sip:pbx.acme.localhost>",
             "<tel:+4930123>",
