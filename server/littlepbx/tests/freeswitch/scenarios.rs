@@ -161,23 +161,21 @@ pub(crate) fn answered(outcome: &Outcome) -> bool {
     outcome.final_code == Some(200)
 }
 
-/// Waits until `limit_usage hash lpbx_calls <slug>` is `n`.
+/// Waits until the org's calls (`limit_usage hash lpbx_calls <slug>`) are `n`.
 pub(crate) fn wait_calls(env: &Env, slug: &str, n: u32) -> anyhow::Result<()> {
-    env.fs
-        .wait_for(
-            &format!("limit_usage hash lpbx_calls {slug}"),
-            Duration::from_secs(15),
-            |out| out.trim() == n.to_string(),
-        )
-        .map(|_| ())
+    wait_usage(env, "lpbx_calls", slug, n)
 }
 
-/// Waits until `limit_usage hash lpbx_out <slug>` (the org's outside calls) is `n`.
+/// Waits until the org's outside calls (`limit_usage hash lpbx_out <slug>`) are `n`.
 pub(crate) fn wait_outside_calls(env: &Env, slug: &str, n: u32) -> anyhow::Result<()> {
+    wait_usage(env, "lpbx_out", slug, n)
+}
+
+fn wait_usage(env: &Env, realm: &str, slug: &str, n: u32) -> anyhow::Result<()> {
     env.fs
         .wait_for(
-            &format!("limit_usage hash lpbx_out {slug}"),
-            Duration::from_secs(5),
+            &format!("limit_usage hash {realm} {slug}"),
+            Duration::from_secs(15),
             |out| out.trim() == n.to_string(),
         )
         .map(|_| ())
@@ -334,17 +332,11 @@ async fn a_call_inside_each_org_reaches_that_orgs_phone(env: Arc<Env>) -> anyhow
     }
     let acme_seen = acme_102.stop()?;
     let globex_seen = globex_102.stop()?;
-    let invites = |o: &Outcome| {
-        o.requests_received
-            .iter()
-            .filter(|m| *m == "INVITE")
-            .count()
-    };
     ensure!(
-        invites(&acme_seen) == 1 && invites(&globex_seen) == 1,
+        acme_seen.count("INVITE") == 1 && globex_seen.count("INVITE") == 1,
         "each 102 must get exactly its own org's call: acme {} globex {}",
-        invites(&acme_seen),
-        invites(&globex_seen)
+        acme_seen.count("INVITE"),
+        globex_seen.count("INVITE")
     );
     Ok(())
 }
@@ -449,11 +441,7 @@ async fn a_did_from_the_carrier_reaches_the_right_org_only(env: Arc<Env>) -> any
     }
     let acme_seen = acme_101.stop()?;
     globex_101.stop()?;
-    let invites = acme_seen
-        .requests_received
-        .iter()
-        .filter(|m| *m == "INVITE")
-        .count();
+    let invites = acme_seen.count("INVITE");
     ensure!(
         invites == 1,
         "acme's 101 rang {invites} times: only the call from acme's own carrier may reach it"
@@ -483,11 +471,7 @@ async fn outbound_calls_leave_through_the_orgs_own_gateway_only(
     );
     let acme_seen = acme_carrier.stop()?;
     let globex_seen = globex_carrier.stop()?;
-    let invites: Vec<&String> = acme_seen
-        .received
-        .iter()
-        .filter(|m| m.starts_with("INVITE "))
-        .collect();
+    let invites = acme_seen.requests("INVITE");
     ensure!(
         invites.len() == 1,
         "acme's carrier got {} INVITEs",
@@ -546,11 +530,7 @@ async fn outside_calls_are_capped_by_the_orgs_limit(env: &Env, number: &str) -> 
     ensure!(answered(&first.wait()?), "the first outside call");
     wait_outside_calls(env, "acme", 0).context("the count outlived the call")?;
     let seen = carrier.stop()?;
-    let invites = seen
-        .requests_received
-        .iter()
-        .filter(|m| *m == "INVITE")
-        .count();
+    let invites = seen.count("INVITE");
     set_acme_limits(env, limits).await?;
     ensure!(
         invites == 1,

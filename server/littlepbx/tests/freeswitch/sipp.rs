@@ -100,6 +100,26 @@ pub struct Outcome {
     pub refer_code: Option<u16>,
 }
 
+impl Outcome {
+    /// How many `method` requests of this run's own calls FreeSWITCH sent.
+    pub fn count(&self, method: &str) -> usize {
+        self.requests_received
+            .iter()
+            .filter(|m| *m == method)
+            .count()
+    }
+
+    /// The `method` requests received, whole (strays included), for a look at their headers.
+    pub fn requests(&self, method: &str) -> Vec<&str> {
+        let start = format!("{method} ");
+        self.received
+            .iter()
+            .filter(|m| m.starts_with(&start))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 /// How the caller ends an answered call.
 #[derive(Clone, Copy, Debug)]
 pub enum Hangup {
