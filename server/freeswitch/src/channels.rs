@@ -174,7 +174,7 @@ fn join_target<'f>(
     extension: &str,
 ) -> Result<&'f str, &'static str> {
     if !refer_to_is_plain(req) {
-        return Err("the Refer-To carries more than a Replaces");
+        return Err("the Refer-To carries more than a plain Replaces");
     }
     let call_id = req
         .param("replaces-call-id")

@@ -699,6 +699,14 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
                 "&P-Charge-Info=%3Csip%3A%2B1999%40x%3E",
             ),
         ),
+        // sofia pastes the parameters unescaped into the dial string's variable block: a comma
+        // would add a variable to the leg it calls.
+        (
+            "its own call with a comma in the Refer-To parameters",
+            "102",
+            replaces_refer_to(&env, "102", &own_call_id, "")
+                .replace("?Replaces=", ";x=1,execute_on_answer=hangup?Replaces="),
+        ),
     ] {
         let mark = env.fs.log_mark();
         let mut call = call_from(env.acme.account("101"), to, caller_port(&env, 25), 3000);
@@ -737,7 +745,7 @@ pub async fn attended_transfer_joins_the_phones_own_calls_and_nothing_else(
     }
     for why in [
         "names no call of the transferring phone",
-        "the Refer-To carries more than a Replaces",
+        "the Refer-To carries more than a plain Replaces",
     ] {
         ensure!(
             pbx_logged(&env, &["REFER refused", "org=\"acme\"", why]).await?,
